@@ -1,0 +1,21 @@
+//! The in-process streaming engine: events in, templated blocks out.
+//!
+//! No web or database dependencies: the server feeds it events and stream definitions and
+//! hands its sealed blocks to the sinks. The hot path per event is
+//! [`EventFields::parse`] (one validating scan, borrowed values), [`RoutingTable::route`],
+//! [`Template::render`] (byte copies) and [`BlockBuilder::push`].
+
+pub mod block;
+pub mod catalog;
+pub mod event;
+pub mod routing;
+pub mod sampling;
+pub mod template;
+
+pub use block::{Block, BlockBuilder, BlockLimits};
+pub use catalog::{
+    DataSource, PRESETS, Preset, UnknownDataSource, Variable, VariableId, presets_for, sample_event,
+};
+pub use event::{EventError, EventFields, FieldSet, JsonStr, RawValue};
+pub use routing::{DomainFilter, RoutingTable, StreamSpec};
+pub use template::{Template, TemplateError};

@@ -1,0 +1,233 @@
+//! Which streams an event goes to.
+//!
+//! An event goes to every active stream of its account whose data source matches and whose
+//! domains include the event's host; an All Domains stream takes any host of the account
+//! (the caller checks the host belongs to the account) and keeps its Sampling percentage.
+//! Hosts compare ASCII case-insensitively (hostnames are ASCII; IDNs arrive as punycode).
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::catalog::DataSource;
+use crate::event::FieldSet;
+use crate::sampling;
+use crate::template::Template;
+
+/// The domains a stream collects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainFilter {
+    /// These hostnames only.
+    List(Vec<String>),
+    /// Every domain of the account, including ones added later, sampled.
+    All { sampling_percent: u8 },
+}
+
+/// What routing and rendering need to know about a data stream.
+#[derive(Debug, Clone)]
+pub struct StreamSpec {
+    pub id: i64,
+    pub account_id: i64,
+    pub data_source: DataSource,
+    pub domains: DomainFilter,
+    pub template: Arc<Template>,
+    pub active: bool,
+}
+
+/// The streams of every account, indexed for [`RoutingTable::route`]. Rebuilt when a stream
+/// is saved.
+#[derive(Debug, Default)]
+pub struct RoutingTable {
+    streams: Vec<StreamSpec>,
+    routes: FxHashMap<(i64, DataSource), SourceRoutes>,
+}
+
+/// The active streams of one account and data source.
+#[derive(Debug, Default)]
+struct SourceRoutes {
+    /// Lowercase host => indexes into `streams` of the streams listing it.
+    by_host: FxHashMap<String, Vec<usize>>,
+    /// Indexes of the All Domains streams, with their sampling percent.
+    all_domains: Vec<(usize, u8)>,
+}
+
+impl RoutingTable {
+    pub fn new(streams: Vec<StreamSpec>) -> RoutingTable {
+        let mut routes: FxHashMap<(i64, DataSource), SourceRoutes> = FxHashMap::default();
+        for (index, stream) in streams.iter().enumerate().filter(|(_, s)| s.active) {
+            let source_routes = routes
+                .entry((stream.account_id, stream.data_source))
+                .or_default();
+            match &stream.domains {
+                DomainFilter::List(domains) => {
+                    let mut hosts: Vec<String> = domains
+                        .iter()
+                        .map(|domain| domain.trim().to_ascii_lowercase())
+                        .collect();
+                    hosts.sort_unstable();
+                    hosts.dedup();
+                    for host in hosts {
+                        source_routes.by_host.entry(host).or_default().push(index);
+                    }
+                }
+                DomainFilter::All { sampling_percent } => {
+                    source_routes.all_domains.push((index, *sampling_percent));
+                }
+            }
+        }
+        RoutingTable { streams, routes }
+    }
+
+    /// Every stream given to [`RoutingTable::new`], active or not.
+    pub fn streams(&self) -> &[StreamSpec] {
+        &self.streams
+    }
+
+    /// The fields events must be parsed with: routing's and every active stream's template's.
+    pub fn field_set(&self) -> FieldSet {
+        let mut fields = FieldSet::routing();
+        for stream in self.streams.iter().filter(|s| s.active) {
+            fields.add_template(&stream.template);
+        }
+        fields
+    }
+
+    /// The active streams that take an event of `source` for `host` of `account_id`;
+    /// `request_id` decides sampling (see [`crate::EventFields::sampling_key`]).
+    pub fn route<'a>(
+        &'a self,
+        account_id: i64,
+        source: DataSource,
+        host: &str,
+        request_id: &'a [u8],
+    ) -> impl Iterator<Item = &'a StreamSpec> + use<'a> {
+        let routes = self.routes.get(&(account_id, source));
+        let listing_host = routes
+            .and_then(|routes| {
+                if host.bytes().any(|b| b.is_ascii_uppercase()) {
+                    routes.by_host.get(&host.to_ascii_lowercase())
+                } else {
+                    routes.by_host.get(host)
+                }
+            })
+            .map_or(&[][..], Vec::as_slice);
+        let all_domains = routes.map_or(&[][..], |routes| routes.all_domains.as_slice());
+        let sampled = all_domains
+            .iter()
+            .filter(move |&&(index, percent)| {
+                sampling::keep(self.streams[index].id, request_id, percent)
+            })
+            .map(|&(index, _)| index);
+        listing_host
+            .iter()
+            .copied()
+            .chain(sampled)
+            .map(|index| &self.streams[index])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(source: DataSource) -> Arc<Template> {
+        Arc::new(Template::compile(r#"{"h":"$host"}"#, source).unwrap())
+    }
+
+    fn stream(id: i64, account_id: i64, domains: DomainFilter) -> StreamSpec {
+        StreamSpec {
+            id,
+            account_id,
+            data_source: DataSource::EdgeApplications,
+            domains,
+            template: template(DataSource::EdgeApplications),
+            active: true,
+        }
+    }
+
+    fn list(hosts: &[&str]) -> DomainFilter {
+        DomainFilter::List(hosts.iter().map(|h| h.to_string()).collect())
+    }
+
+    fn routed(table: &RoutingTable, account: i64, source: DataSource, host: &str) -> Vec<i64> {
+        table
+            .route(account, source, host, b"request-1")
+            .map(|stream| stream.id)
+            .collect()
+    }
+
+    #[test]
+    fn routes_by_account_source_and_host() {
+        let mut waf = stream(4, 1, list(&["a.com"]));
+        waf.data_source = DataSource::WafEvents;
+        waf.template = template(DataSource::WafEvents);
+        let mut inactive = stream(5, 1, list(&["a.com"]));
+        inactive.active = false;
+        let table = RoutingTable::new(vec![
+            stream(1, 1, list(&["A.com", "b.com", "a.com"])),
+            stream(2, 1, list(&["b.com"])),
+            stream(3, 2, list(&["a.com"])),
+            waf,
+            inactive,
+        ]);
+        let edge = DataSource::EdgeApplications;
+        assert_eq!(routed(&table, 1, edge, "a.com"), [1]);
+        assert_eq!(routed(&table, 1, edge, "B.COM"), [1, 2]);
+        assert_eq!(routed(&table, 1, edge, "c.com"), Vec::<i64>::new());
+        assert_eq!(routed(&table, 2, edge, "a.com"), [3]);
+        assert_eq!(routed(&table, 3, edge, "a.com"), Vec::<i64>::new());
+        assert_eq!(routed(&table, 1, DataSource::WafEvents, "a.com"), [4]);
+        assert_eq!(table.streams().len(), 5);
+    }
+
+    #[test]
+    fn all_domains_takes_any_host_and_samples() {
+        let table = RoutingTable::new(vec![
+            stream(
+                1,
+                1,
+                DomainFilter::All {
+                    sampling_percent: 100,
+                },
+            ),
+            stream(2, 1, list(&["a.com"])),
+            stream(
+                3,
+                1,
+                DomainFilter::All {
+                    sampling_percent: 10,
+                },
+            ),
+        ]);
+        let edge = DataSource::EdgeApplications;
+        assert_eq!(routed(&table, 1, edge, "new.example.org")[0], 1);
+        assert_eq!(routed(&table, 1, edge, "a.com")[..2], [2, 1]);
+        let sampled = (0..10_000)
+            .filter(|n| {
+                let id = format!("request-{n}");
+                table
+                    .route(1, edge, "x.com", id.as_bytes())
+                    .any(|stream| stream.id == 3)
+            })
+            .count();
+        assert!((800..1_200).contains(&sampled), "{sampled}");
+    }
+
+    #[test]
+    fn field_set_covers_active_templates() {
+        let mut with_status = stream(1, 1, list(&["a.com"]));
+        with_status.template = Arc::new(
+            Template::compile(r#"{"s":"$status"}"#, DataSource::EdgeApplications).unwrap(),
+        );
+        let mut inactive = stream(2, 1, list(&["a.com"]));
+        inactive.template =
+            Arc::new(Template::compile(r#"{"s":"$asn"}"#, DataSource::EdgeApplications).unwrap());
+        inactive.active = false;
+        let fields = RoutingTable::new(vec![with_status, inactive]).field_set();
+        let id = |name| crate::VariableId::of(name).unwrap();
+        assert!(fields.contains(id("host")));
+        assert!(fields.contains(id("request_id")));
+        assert!(fields.contains(id("status")));
+        assert!(!fields.contains(id("asn")));
+    }
+}

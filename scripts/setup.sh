@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 machine of this kind.
+#   scripts/setup.sh          tools to build and run the product
+#   scripts/setup.sh --test   also the test services and the browser-test tools
+# Idempotent: each step is skipped when its tool is already present at the right version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130
+S3S_FS_VERSION=0.14.1
+TANSU_VERSION=0.6.0
+
+with_test_tools=false
+[ "${1:-}" = "--test" ] && with_test_tools=true
+
+log() { printf '[setup] %s\n' "$*"; }
+
+apt_packages=(rustc-web cargo-web rust-web-src lld-22 make gcc g++ pkg-config)
+$with_test_tools && apt_packages+=(chromium postgresql)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The wasm32 frontend: rustup's target if it can be added, else Debian's rustc (1.96,
+# with std source) building std itself through -Zbuild-std (see scripts/build.sh).
+if ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+fi
+if ! rustup toolchain list | grep -q '^debian'; then
+  log "rustup toolchain link debian /usr"
+  rustup toolchain link debian /usr
+fi
+
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! { [ -x "$cargo_bin/wasm-bindgen" ] && "$cargo_bin/wasm-bindgen" --version | grep -q "$WASM_BINDGEN_VERSION"; }; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: one locked dependency version is missing from the registry here.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! [ -x node_modules/.bin/wasm-opt ]; then
+  log "npm install (binaryen: wasm-opt)"
+  npm install --no-audit --no-fund --silent
+fi
+
+if $with_test_tools; then
+  if ! [ -x "$cargo_bin/s3s-fs" ]; then
+    log "cargo install s3s-fs $S3S_FS_VERSION (S3-protocol server)"
+    cargo install --locked s3s-fs --version "$S3S_FS_VERSION" --features binary
+  fi
+  if ! { [ -x "$cargo_bin/tansu" ] && "$cargo_bin/tansu" --version 2>/dev/null | grep -q "$TANSU_VERSION"; }; then
+    log "cargo install tansu $TANSU_VERSION (Kafka-protocol broker, ~10 min cold)"
+    cargo install --locked tansu --version "$TANSU_VERSION" --features dynostore
+  fi
+  if ! [ -d end2end/node_modules/@playwright/test ]; then
+    log "npm install in end2end (@playwright/test)"
+    (cd end2end && npm install --no-audit --no-fund --silent)
+  fi
+fi
+log "tools ready"

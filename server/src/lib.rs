@@ -1,0 +1,9 @@
+//! The Data Streaming server: settings, start-up, HTTP routes.
+//!
+//! `main.rs` only parses the command line and calls [`startup::Application`]; tests build
+//! the same application on port 0.
+
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,92 @@
+//! Operator settings: every one is a flag and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "data-streaming",
+    version,
+    about = "Data Streaming: streams edge request logs and WAF events to your endpoints."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Settings {
+    /// Address and port the console and APIs listen on.
+    #[arg(
+        long,
+        env = "DS_BIND",
+        default_value = "127.0.0.1:3000",
+        value_name = "ADDR:PORT"
+    )]
+    pub bind: SocketAddr,
+
+    /// Directory for the embedded SQLite database, the delivery spool and keys; created if missing.
+    #[arg(long, env = "DS_DATA_DIR", default_value = "data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// Database URL (`postgres://user:pass@host/db` or `sqlite://file`); overrides the
+    /// SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory holding the built web assets (`pkg/` with the wasm, JS and CSS).
+    #[arg(
+        long,
+        env = "DS_SITE_ROOT",
+        default_value = "target/site",
+        value_name = "DIR"
+    )]
+    pub site_root: PathBuf,
+
+    /// Log format on standard output.
+    #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Settings {
+    /// The database URL in force: `--database-url`, else SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("data-streaming.db").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_bind_names_the_setting() {
+        let err = Cli::try_parse_from(["data-streaming", "--bind", "nonsense"]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--bind"), "{text}");
+        assert!(text.contains("nonsense"), "{text}");
+    }
+
+    #[test]
+    fn sqlite_in_data_dir_by_default() {
+        let cli = Cli::try_parse_from(["data-streaming", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(
+            cli.settings.effective_database_url(),
+            "sqlite:///tmp/x/data-streaming.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests against the real services the test command starts.
+//! One binary (modules below) so the stack links once.
+
+mod health;
+mod helpers;
+mod services;
+mod storage;
