@@ -41,7 +41,8 @@ start() {
   mkdir -p "$STATE/s3"
   chmod 755 "$STATE"
 
-  mkdir -p "$STATE/pg" && chown postgres:postgres "$STATE/pg"
+  mkdir -p "$STATE/pg" && touch "$STATE/postgres.log"
+  chown postgres:postgres "$STATE/pg" "$STATE/postgres.log"
   su postgres -c "$PG_BIN/initdb -D $STATE/pg --auth=trust -U postgres" >"$STATE/pg-init.log" 2>&1
   su postgres -c "$PG_BIN/pg_ctl -D $STATE/pg -l $STATE/postgres.log -w \
     -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off' start" >/dev/null

@@ -5,17 +5,22 @@
 //! `ssr`-gated [`backend`] module so none of it reaches the wasm build.
 
 pub mod api;
+pub mod error;
+pub mod model;
 pub mod pages;
+pub mod validation;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
-};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::auth::{SetUp, SignIn, SignOut, whoami};
+use crate::error::AppError;
+use crate::model::CurrentUser;
 
 /// Name of the generated `pkg/<name>.js`, `pkg/<name>_bg.wasm` and `pkg/<name>.css`.
 pub const OUTPUT_NAME: &str = "data-streaming";
@@ -38,19 +43,71 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The session as the pages see it: who is signed in, and the actions that change it
+/// (the user is re-read whenever one of them completes).
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+    pub set_up: ServerAction<SetUp>,
+}
+
+impl Auth {
+    /// The signed-in user, once loaded (use inside `Suspense`/`Transition`).
+    pub fn current(&self) -> Option<CurrentUser> {
+        self.user.get().and_then(|r| r.ok()).flatten()
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let sign_in = ServerAction::<SignIn>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let set_up = ServerAction::<SetUp>::new();
+    let user = Resource::new(
+        move || {
+            (
+                sign_in.version().get(),
+                sign_out.version().get(),
+                set_up.version().get(),
+            )
+        },
+        |_| whoami(),
+    );
+    provide_context(Auth {
+        user,
+        sign_in,
+        sign_out,
+        set_up,
+    });
+
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Title text="Data Streaming" />
         <Router>
-            <header class="topbar">
-                <a class="brand" href="/">"Data Streaming"</a>
-            </header>
+            <pages::layout::TopBar />
             <main class="page">
                 <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::Home />
+                    <Route path=path!("/sign-in") view=pages::auth::SignInPage />
+                    <Route path=path!("/setup") view=pages::auth::SetupPage />
+                    <Route
+                        path=path!("/")
+                        view=|| view! { <pages::layout::Protected><pages::home::Home /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/domains")
+                        view=|| view! { <pages::layout::Protected><pages::domains::DomainsPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/users")
+                        view=|| view! { <pages::layout::Protected><pages::users::UsersPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/account")
+                        view=|| view! { <pages::layout::Protected><pages::account::AccountPage /></pages::layout::Protected> }
+                    />
                 </Routes>
             </main>
         </Router>

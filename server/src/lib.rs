@@ -4,6 +4,7 @@
 //! the same application on port 0.
 
 pub mod routes;
+pub mod security;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

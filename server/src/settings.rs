@@ -45,6 +45,39 @@ pub struct Settings {
     )]
     pub site_root: PathBuf,
 
+    /// Mark the session cookie `Secure`: set this when the console is served over https
+    /// (directly or behind a TLS-terminating proxy).
+    #[arg(long, env = "DS_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// For unattended installs: with no user in the database, create the first account
+    /// and its owner with this email (and `DS_ADMIN_PASSWORD`).
+    #[arg(
+        long,
+        env = "DS_ADMIN_EMAIL",
+        value_name = "EMAIL",
+        requires = "admin_password"
+    )]
+    pub admin_email: Option<String>,
+
+    /// The first owner's password (environment only is advisable: flags show in `ps`).
+    #[arg(
+        long,
+        env = "DS_ADMIN_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// The first account's name, with `DS_ADMIN_EMAIL`.
+    #[arg(
+        long,
+        env = "DS_ADMIN_ACCOUNT",
+        value_name = "NAME",
+        default_value = "My account"
+    )]
+    pub admin_account: String,
+
     /// Log format on standard output.
     #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use app::backend::{AppState, Db, DbError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use app::backend::session_store::DbSessionStore;
+use app::backend::{AppState, Db, DbError, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
 use axum::routing::get;
@@ -11,8 +15,11 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::routes;
+use crate::security;
 use crate::settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +33,8 @@ pub enum StartupError {
     Database(DbError),
     #[error("{0}; the server did not start")]
     Migration(DbError),
+    #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
+    Admin(String),
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -49,6 +58,7 @@ impl Application {
             .await
             .map_err(StartupError::Database)?;
         db.migrate().await.map_err(StartupError::Migration)?;
+        create_admin_if_first_run(&db, &settings).await?;
 
         let listener =
             TcpListener::bind(settings.bind)
@@ -79,7 +89,14 @@ impl Application {
             database = %db.backend(),
             "Data Streaming console listening"
         );
-        let router = router(AppState { leptos_options, db });
+        let router = router(
+            AppState {
+                leptos_options,
+                db,
+                sign_in_limiter: SignInLimiter::default(),
+            },
+            settings.secure_cookies,
+        );
         Ok(Application {
             listener,
             router,
@@ -92,14 +109,54 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 }
 
+/// Unattended installs: the first account and owner from `DS_ADMIN_EMAIL`/`DS_ADMIN_PASSWORD`.
+async fn create_admin_if_first_run(db: &Db, settings: &Settings) -> Result<(), StartupError> {
+    let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
+        return Ok(());
+    };
+    if db.count_users().await.map_err(StartupError::Database)? > 0 {
+        return Ok(());
+    }
+    let email =
+        app::validation::email("email", email).map_err(|e| StartupError::Admin(e.to_string()))?;
+    app::validation::new_password("password", password)
+        .map_err(|e| StartupError::Admin(e.to_string()))?;
+    let hash = auth::hash_password(password.clone())
+        .await
+        .map_err(|e| StartupError::Admin(e.to_string()))?;
+    let owner = db
+        .create_first_owner(&settings.admin_account, &email, &hash)
+        .await
+        .map_err(StartupError::Database)?;
+    tracing::info!(
+        account_id = owner.account_id,
+        "first owner created from DS_ADMIN_EMAIL"
+    );
+    Ok(())
+}
+
 /// Every route: health, the console's pages and server functions, static assets.
-fn router(state: AppState) -> Router {
+fn router(state: AppState, secure_cookies: bool) -> Router {
+    let store = DbSessionStore::new(state.db.clone());
+    spawn_expired_session_cleanup(store.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("ds_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::hours(12),
+        ));
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(routes::healthz))
@@ -116,8 +173,26 @@ fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::require_sign_in_for_pages,
+        ))
+        .layer(axum::middleware::from_fn(security::refuse_cross_site))
+        .layer(sessions)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn spawn_expired_session_cleanup(store: DbSessionStore) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "expired session cleanup failed");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

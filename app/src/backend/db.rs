@@ -26,13 +26,15 @@ pub enum DbError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Query(#[from] sqlx::Error),
 }
 
 impl DbError {
     /// Maps a unique-constraint violation to `Conflict(what)`, anything else to `Query`.
-    fn on_unique(err: sqlx::Error, what: &'static str) -> Self {
+    pub(crate) fn on_unique(err: sqlx::Error, what: &'static str) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Conflict(what),
             _ => DbError::Query(err),
@@ -62,7 +64,7 @@ pub struct Account {
     pub created_at: i64,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: DbBackend,

@@ -1,20 +1,47 @@
-//! Server-only code: storage and the state shared by server functions.
+//! Server-only code: storage, sessions, permission checks, and the state shared by
+//! request handlers and server functions.
 
+pub mod auth;
 pub mod db;
+pub mod domains;
+pub mod session_store;
+pub mod users;
 
 use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
 
+pub use auth::SignInLimiter;
 pub use db::{Db, DbBackend, DbError};
+
+use crate::error::AppError;
 
 /// Shared by every request handler and server function (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
+    pub sign_in_limiter: SignInLimiter,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
+}
+
+/// The state, inside a server function.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>()
+        .ok_or_else(|| auth::internal("state", "AppState missing from context"))
+}
+
+/// Sets the response's HTTP status from the error (401, 403, 404, 409, 422, 429, 500).
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result
+        && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(e.status())
+    {
+        options.set_status(status);
+    }
+    result
 }

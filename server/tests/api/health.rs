@@ -2,17 +2,19 @@ use crate::helpers::{Storage, spawn_app};
 
 async fn healthz_and_home_page(storage: Storage, database: &str) {
     let app = spawn_app(storage).await;
+    let anonymous = app.browser();
 
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = anonymous.get("/healthz").await;
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok\n");
 
-    let home = app.client.get(&app.address).send().await.unwrap();
+    // Pages need a session.
+    let home = anonymous.get("/").await;
+    assert_eq!(home.status(), 303);
+    assert_eq!(home.headers()["location"], "/sign-in");
+
+    let owner = app.set_up_owner("owner@acme.test").await;
+    let home = owner.get("/").await;
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
     assert!(html.contains("<title>Data Streaming</title>"), "{html}");
@@ -23,25 +25,11 @@ async fn healthz_and_home_page(storage: Storage, database: &str) {
     assert!(html.contains(r#"id="check-service""#), "{html}");
 
     // The server function behind the hydration-only button, called as the browser does.
-    let status = app
-        .client
-        .post(format!("{}/api/service_status", app.address))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status.status(), 200);
-    let body: serde_json::Value = status.json().await.unwrap();
+    let (status, body) = owner.call_json("service_status", &[]).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(body["database"], database);
 
-    let missing = app
-        .client
-        .get(format!("{}/no-such-page", app.address))
-        .send()
-        .await
-        .unwrap();
+    let missing = owner.get("/no-such-page").await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -63,6 +51,10 @@ async fn unreachable_database_stops_start_up_naming_the_setting() {
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some("postgres://nobody:secret@127.0.0.1:1/none".into()),
         site_root: data_dir.path().join("site"),
+        secure_cookies: false,
+        admin_email: None,
+        admin_password: None,
+        admin_account: "My account".into(),
         log_format: server::settings::LogFormat::Text,
     };
     let err = match server::startup::Application::build(settings).await {

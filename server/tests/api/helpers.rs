@@ -1,15 +1,22 @@
-//! Start the real application on port 0, with SQLite in a temp dir or a fresh Postgres DB.
+//! Start the real application on port 0, with SQLite in a temp dir or a fresh Postgres DB,
+//! and talk to it as the browser does.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use app::backend::Db;
+use reqwest::StatusCode;
 use server::settings::{LogFormat, Settings};
 use server::startup::Application;
 
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
+    pub settings: Settings,
+    /// The same database the server uses, for arranging other accounts' data.
+    pub db: Db,
     // Dropped with the app: removes the data directory.
-    _data_dir: tempfile::TempDir,
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// Reads a required test-service setting; the test command (`scripts/test.sh`) sets them all.
@@ -47,13 +54,13 @@ pub async fn fresh_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
+#[derive(Clone, Copy, Debug)]
 pub enum Storage {
     Sqlite,
     Postgres,
 }
 
 pub async fn spawn_app(storage: Storage) -> TestApp {
-    server::telemetry::init(LogFormat::Text);
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let database_url = match storage {
         Storage::Sqlite => None,
@@ -64,16 +71,121 @@ pub async fn spawn_app(storage: Storage) -> TestApp {
         data_dir: data_dir.path().to_path_buf(),
         database_url,
         site_root: data_dir.path().join("site"),
+        secure_cookies: false,
+        admin_email: None,
+        admin_password: None,
+        admin_account: "My account".into(),
         log_format: LogFormat::Text,
     };
-    let app = Application::build(settings)
+    start(settings, std::sync::Arc::new(data_dir)).await
+}
+
+async fn start(settings: Settings, data_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    server::telemetry::init(LogFormat::Text);
+    let app = Application::build(settings.clone())
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    let db = Db::connect(&settings.effective_database_url())
+        .await
+        .unwrap();
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        settings,
+        db,
         _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    /// A second server on the same database and data directory (a restart).
+    pub async fn restart(&self) -> TestApp {
+        start(self.settings.clone(), self._data_dir.clone()).await
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Sets up the first account and owner; returns the owner's signed-in browser.
+    pub async fn set_up_owner(&self, email: &str) -> Browser {
+        let owner = self.browser();
+        let r = owner
+            .call(
+                "set_up",
+                &[
+                    ("account_name", "Acme"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{:?}",
+            r.status()
+        );
+        owner
+    }
+
+    /// Signs in a new browser.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Browser {
+        let b = self.browser();
+        let r = b
+            .call("sign_in", &[("email", email), ("password", password)])
+            .await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "sign-in of {email} failed: {:?}",
+            r.status()
+        );
+        b
+    }
+}
+
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    /// Calls a server function as the console's pages do (same-origin form POST).
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{function}", self.address))
+            .header("Origin", &self.address)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn call_json(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, serde_json::Value) {
+        let r = self.call(function, form).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
     }
 }

@@ -1,7 +1,9 @@
 //! Integration tests against the real services the test command starts.
 //! One binary (modules below) so the stack links once.
 
+mod accounts;
 mod health;
 mod helpers;
+mod logs;
 mod services;
 mod storage;

@@ -1,11 +1,11 @@
-//! Pages of the console.
-
 use leptos::prelude::*;
 
+use crate::Auth;
 use crate::api::ServiceStatus;
 
 #[component]
 pub fn Home() -> impl IntoView {
+    let auth = expect_context::<Auth>();
     let check = ServerAction::<ServiceStatus>::new();
     let result = check.value();
     view! {
@@ -14,6 +14,21 @@ pub fn Home() -> impl IntoView {
             <p>
                 "Stream your edge request logs and WAF events, in real time, to your own SIEM, "
                 "big-data or stream-processing platform."
+            </p>
+            <p id="role-summary" class="muted">
+                {move || {
+                    auth.current()
+                        .map(|u| {
+                            let can = if u.role.can_manage_users() {
+                                "you manage users, domains, templates and streams"
+                            } else if u.role.can_edit() {
+                                "you manage domains, templates and streams"
+                            } else {
+                                "you can view everything but change nothing"
+                            };
+                            format!("Account {} · signed in as {} ({}): {}.", u.account_name, u.email, u.role, can)
+                        })
+                }}
             </p>
             <button
                 id="check-service"
@@ -28,20 +43,12 @@ pub fn Home() -> impl IntoView {
                 {move || match result.get() {
                     None if check.pending().get() => "Checking…".to_string(),
                     None => String::new(),
-                    Some(Ok(s)) => format!("Service OK · version {} · database {}", s.version, s.database),
+                    Some(Ok(s)) => {
+                        format!("Service OK · version {} · database {}", s.version, s.database)
+                    }
                     Some(Err(e)) => format!("Service check failed: {e}"),
                 }}
             </p>
-        </section>
-    }
-}
-
-#[component]
-pub fn NotFound() -> impl IntoView {
-    view! {
-        <section class="card">
-            <h1>"Page not found"</h1>
-            <a href="/">"Back to the console"</a>
         </section>
     }
 }

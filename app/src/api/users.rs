@@ -1,0 +1,87 @@
+//! The owner's users page: add, change role, remove. Owner only, checked here.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::Member;
+
+#[server(endpoint = "list_members")]
+pub async fn list_members() -> Result<Vec<Member>, AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let owner = auth::require_owner(&state).await?;
+            let users = state.db.users(owner.account_id).await?;
+            Ok(users.iter().map(|u| u.member()).collect())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "add_member")]
+pub async fn add_member(email: String, role: String, password: String) -> Result<Member, AppError> {
+    use crate::backend::{auth, respond, state};
+    use crate::model::Role;
+    use crate::validation;
+    respond(
+        async {
+            let state = state()?;
+            let owner = auth::require_owner(&state).await?;
+            let email = validation::email("email", &email)?;
+            let role: Role = role
+                .parse()
+                .map_err(|m: String| AppError::invalid("role", m))?;
+            validation::new_password("password", &password)?;
+            let hash = auth::hash_password(password).await?;
+            let user = state
+                .db
+                .create_user(owner.account_id, &email, &hash, role)
+                .await?;
+            tracing::info!(account_id = owner.account_id, user_id = user.id, %role, "user added");
+            Ok(user.member())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "change_role")]
+pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
+    use crate::backend::{auth, respond, state};
+    use crate::model::Role;
+    respond(
+        async {
+            let state = state()?;
+            let owner = auth::require_owner(&state).await?;
+            let role: Role = role
+                .parse()
+                .map_err(|m: String| AppError::invalid("role", m))?;
+            if user_id == owner.id {
+                // Keeps at least one owner: the acting owner stays one.
+                return Err(AppError::invalid("role", "you cannot change your own role"));
+            }
+            state.db.set_role(owner.account_id, user_id, role).await?;
+            tracing::info!(account_id = owner.account_id, user_id, %role, "role changed");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let owner = auth::require_owner(&state).await?;
+            if user_id == owner.id {
+                return Err(AppError::invalid("user", "you cannot remove yourself"));
+            }
+            state.db.delete_user(owner.account_id, user_id).await?;
+            tracing::info!(account_id = owner.account_id, user_id, "user removed");
+            Ok(())
+        }
+        .await,
+    )
+}
