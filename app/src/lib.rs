@@ -16,7 +16,7 @@ pub mod backend;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::api::auth::{SetUp, SignIn, SignOut, whoami};
 use crate::error::AppError;
@@ -86,26 +86,31 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Title text="Data Streaming" />
+        // Async SSR: pages arrive complete, so they also read right without JavaScript.
         <Router>
             <pages::layout::TopBar />
             <main class="page">
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/sign-in") view=pages::auth::SignInPage />
-                    <Route path=path!("/setup") view=pages::auth::SetupPage />
+                    <Route path=path!("/sign-in") view=pages::auth::SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=pages::auth::SetupPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/")
+                        ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::home::Home /></pages::layout::Protected> }
                     />
                     <Route
                         path=path!("/domains")
+                        ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::domains::DomainsPage /></pages::layout::Protected> }
                     />
                     <Route
                         path=path!("/users")
+                        ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::users::UsersPage /></pages::layout::Protected> }
                     />
                     <Route
                         path=path!("/account")
+                        ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::account::AccountPage /></pages::layout::Protected> }
                     />
                 </Routes>

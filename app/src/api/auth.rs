@@ -1,4 +1,7 @@
 //! First-run set-up, sign-in, sign-out, the current user, own password.
+//!
+//! None of these redirects: the pages follow the session (see `pages::layout`), which
+//! avoids racing a navigation against the re-read of the current user.
 
 use leptos::prelude::*;
 
@@ -41,7 +44,6 @@ pub async fn set_up(account_name: String, email: String, password: String) -> Re
                 "first account and owner created"
             );
             auth::start_session(&auth::session().await?, owner.id, owner.account_id).await?;
-            leptos_axum::redirect("/");
             Ok(())
         }
         .await,
@@ -75,7 +77,6 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             state.sign_in_limiter.record_success(&email);
             auth::start_session(&auth::session().await?, user.id, user.account_id).await?;
             tracing::info!(user_id = user.id, account_id = user.account_id, "signed in");
-            leptos_axum::redirect("/");
             Ok(())
         }
         .await,
@@ -88,7 +89,6 @@ pub async fn sign_out() -> Result<(), AppError> {
     respond(
         async {
             auth::session().await?.flush().await?;
-            leptos_axum::redirect("/sign-in");
             Ok(())
         }
         .await,

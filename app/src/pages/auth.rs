@@ -17,7 +17,7 @@ pub fn SignInPage() -> impl IntoView {
             {move || {
                 needs_setup.get().map(|n| match n {
                     Ok(true) => view! { <Redirect path="/setup" /> }.into_any(),
-                    _ => ().into_any(),
+                    _ => view! { <LeaveWhenSignedIn /> }.into_any(),
                 })
             }}
         </Transition>
@@ -51,6 +51,7 @@ pub fn SetupPage() -> impl IntoView {
     let needs_setup = Resource::new(|| (), |_| setup_needed());
     let error = move || auth.set_up.value().get().and_then(|r| r.err());
     view! {
+        <LeaveWhenSignedIn />
         <section class="card narrow">
             <h1>"Set up Data Streaming"</h1>
             <Transition fallback=|| ()>
@@ -81,5 +82,16 @@ pub fn SetupPage() -> impl IntoView {
                 }}
             </Transition>
         </section>
+    }
+}
+
+/// Once a session exists (just signed in, or arriving signed in), go to the console.
+#[component]
+fn LeaveWhenSignedIn() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || auth.current().map(|_| view! { <Redirect path="/" /> })}
+        </Transition>
     }
 }
