@@ -82,3 +82,158 @@ pub struct Domain {
     pub id: i64,
     pub name: String,
 }
+
+/// Where a stream's blocks go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointType {
+    Http,
+    S3,
+    Kafka,
+}
+
+impl EndpointType {
+    pub const ALL: [EndpointType; 3] = [EndpointType::Http, EndpointType::S3, EndpointType::Kafka];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointType::Http => "http",
+            EndpointType::S3 => "s3",
+            EndpointType::Kafka => "kafka",
+        }
+    }
+
+    /// The names the seed's console uses.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointType::Http => "Standard HTTP/HTTPS POST",
+            EndpointType::S3 => "Simple Storage Service (S3)",
+            EndpointType::Kafka => "Apache Kafka",
+        }
+    }
+}
+
+impl FromStr for EndpointType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "http" => Ok(EndpointType::Http),
+            "s3" => Ok(EndpointType::S3),
+            "kafka" => Ok(EndpointType::Kafka),
+            other => Err(format!("unknown endpoint type {other:?}")),
+        }
+    }
+}
+
+/// One custom HTTP header. On edit the stored value is never sent back: `value` is blank
+/// and `value_stored` says one exists; saving it blank keeps the stored value.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeaderInput {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub value_stored: bool,
+}
+
+/// The endpoint part of the stream form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointInput {
+    pub endpoint_type: EndpointType,
+    // Standard HTTP/HTTPS POST
+    pub url: String,
+    pub headers: Vec<HeaderInput>,
+    // S3
+    pub host_url: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    /// Blank on edit keeps the stored secret (see `secret_key_stored`).
+    pub secret_key: String,
+    #[serde(default)]
+    pub secret_key_stored: bool,
+    pub prefix: String,
+    pub content_type: String,
+    // Apache Kafka
+    pub bootstrap_servers: String,
+    pub topic: String,
+}
+
+impl Default for EndpointInput {
+    fn default() -> Self {
+        EndpointInput {
+            endpoint_type: EndpointType::Http,
+            url: String::new(),
+            headers: Vec::new(),
+            host_url: String::new(),
+            bucket: String::new(),
+            region: String::new(),
+            access_key: String::new(),
+            secret_key: String::new(),
+            secret_key_stored: false,
+            prefix: String::new(),
+            content_type: S3_CONTENT_TYPES[0].to_string(),
+            bootstrap_servers: String::new(),
+            topic: String::new(),
+        }
+    }
+}
+
+pub const S3_CONTENT_TYPES: [&str; 2] = ["plain/text", "application/gzip"];
+
+/// The stream form, as edited in the browser and saved by the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamInput {
+    /// `None` when creating.
+    pub id: Option<i64>,
+    pub name: String,
+    /// `edge_applications` or `waf_events`.
+    pub data_source: String,
+    /// A preset id, or `custom` for the data set in `custom_template`.
+    pub template: String,
+    pub custom_template: String,
+    pub all_domains: bool,
+    pub domain_ids: Vec<i64>,
+    /// Percent, 1–100; only with All Domains. Text so a non-number is reported, not lost.
+    pub sampling: String,
+    pub endpoint: EndpointInput,
+    pub active: bool,
+}
+
+pub const CUSTOM_TEMPLATE: &str = "custom";
+
+impl Default for StreamInput {
+    fn default() -> Self {
+        StreamInput {
+            id: None,
+            name: String::new(),
+            data_source: "edge_applications".into(),
+            template: "edge-applications-event-collector".into(),
+            custom_template: String::new(),
+            all_domains: false,
+            domain_ids: Vec::new(),
+            sampling: "100".into(),
+            endpoint: EndpointInput::default(),
+            active: true,
+        }
+    }
+}
+
+/// A problem with one field of a form: `field` is the input's key (e.g. `endpoint.url`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A stream in the Data Streaming list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamSummary {
+    pub id: i64,
+    pub name: String,
+    pub data_source: String,
+    pub template: String,
+    pub endpoint_type: EndpointType,
+    pub active: bool,
+    /// Last delivery outcome, for the list ("—" until the first delivery).
+    pub last_status: String,
+}

@@ -5,6 +5,7 @@
 //! [`EventFields::parse`] (one validating scan, borrowed values), [`RoutingTable::route`],
 //! [`Template::render`] (byte copies) and [`BlockBuilder::push`].
 
+#[cfg(feature = "runtime")]
 pub mod block;
 pub mod catalog;
 pub mod event;
@@ -12,6 +13,7 @@ pub mod routing;
 pub mod sampling;
 pub mod template;
 
+#[cfg(feature = "runtime")]
 pub use block::{Block, BlockBuilder, BlockLimits};
 pub use catalog::{
     DataSource, PRESETS, Preset, UnknownDataSource, Variable, VariableId, presets_for, sample_event,
