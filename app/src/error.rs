@@ -20,6 +20,9 @@ pub enum AppError {
     /// Bad input: names the field and the problem.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several fields of a form at once (the stream form).
+    #[error("Some fields need attention: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<crate::model::FieldError>),
     #[error("Wrong email or password.")]
     BadCredentials,
     #[error("Too many sign-in attempts. Try again in {retry_after_secs} s.")]
@@ -42,6 +45,10 @@ impl AppError {
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
             AppError::Invalid { field, message } if field == name => Some(message.clone()),
+            AppError::InvalidFields(errors) => errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| e.message.clone()),
             _ => None,
         }
     }
@@ -53,7 +60,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::BadCredentials => 401,
             AppError::RateLimited { .. } => 429,
             AppError::Internal | AppError::ServerFn(_) => 500,

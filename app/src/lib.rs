@@ -96,7 +96,32 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/")
                         ssr=SsrMode::Async
-                        view=|| view! { <pages::layout::Protected><pages::home::Home /></pages::layout::Protected> }
+                        view=|| view! {
+                            <pages::layout::Protected>
+                                <pages::streams::StreamsPage />
+                                <pages::home::ServiceCard />
+                            </pages::layout::Protected>
+                        }
+                    />
+                    <Route
+                        path=path!("/streams/new")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::stream_form::StreamFormPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/streams/:id/edit")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::stream_form::StreamFormPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/templates")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::fields::TemplatesPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/fields")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::fields::FieldsPage /></pages::layout::Protected> }
                     />
                     <Route
                         path=path!("/domains")

@@ -1,5 +1,8 @@
 //! The WebAssembly entry point: hydrates the server-rendered console.
 
+// The console's nested view types are deep.
+#![recursion_limit = "256"]
+
 use leptos::prelude::document;
 
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -45,6 +45,21 @@ pub struct Settings {
     )]
     pub site_root: PathBuf,
 
+    /// Key that encrypts stored secrets (S3 secret keys, header values): 32 bytes,
+    /// base64. Overrides the key file.
+    #[arg(
+        long,
+        env = "DS_SECRET_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// File holding that key; created with a random key on first start.
+    /// Default: `secret.key` in the data directory.
+    #[arg(long, env = "DS_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
     /// Mark the session cookie `Secure`: set this when the console is served over https
     /// (directly or behind a TLS-terminating proxy).
     #[arg(long, env = "DS_SECURE_COOKIES", default_value_t = false)]
@@ -99,6 +114,15 @@ impl Settings {
                 self.data_dir.join("data-streaming.db").display()
             ),
         }
+    }
+}
+
+impl Settings {
+    /// The secret-key file in force.
+    pub fn effective_secret_key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use app::backend::secrets::{SecretBox, SecretError};
 use app::backend::session_store::DbSessionStore;
 use app::backend::{AppState, Db, DbError, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
@@ -33,6 +34,8 @@ pub enum StartupError {
     Database(DbError),
     #[error("{0}; the server did not start")]
     Migration(DbError),
+    #[error("--secret-key / DS_SECRET_KEY / DS_SECRET_KEY_FILE: {0}")]
+    SecretKey(SecretError),
     #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
     Admin(String),
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
@@ -54,6 +57,11 @@ impl Application {
             path: settings.data_dir.clone(),
             source,
         })?;
+        let secrets = match &settings.secret_key {
+            Some(key) => SecretBox::from_base64_key(key),
+            None => SecretBox::load_or_create(&settings.effective_secret_key_file()),
+        }
+        .map_err(StartupError::SecretKey)?;
         let db = Db::connect(&settings.effective_database_url())
             .await
             .map_err(StartupError::Database)?;
@@ -94,6 +102,7 @@ impl Application {
                 leptos_options,
                 db,
                 sign_in_limiter: SignInLimiter::default(),
+                secrets,
             },
             settings.secure_cookies,
         );

@@ -53,6 +53,13 @@ pub async fn remove_domain(id: i64) -> Result<(), AppError> {
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
+            let users = state.db.streams_using_domain(user.account_id, id).await?;
+            if !users.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "This domain is used by the stream(s) {}: remove it from them first.",
+                    users.join(", ")
+                )));
+            }
             Ok(state.db.delete_domain(user.account_id, id).await?)
         }
         .await,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod domains;
+pub mod streams;
 pub mod users;
 
 use leptos::prelude::*;

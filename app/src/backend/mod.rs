@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod db;
 pub mod domains;
+pub mod secrets;
 pub mod session_store;
+pub mod streams;
 pub mod users;
 
 use leptos::config::LeptosOptions;
@@ -21,6 +23,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub sign_in_limiter: SignInLimiter,
+    pub secrets: secrets::SecretBox,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

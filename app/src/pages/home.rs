@@ -3,18 +3,15 @@ use leptos::prelude::*;
 use crate::Auth;
 use crate::api::ServiceStatus;
 
+/// The account summary and a live service check, below the streams list.
 #[component]
-pub fn Home() -> impl IntoView {
+pub fn ServiceCard() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let check = ServerAction::<ServiceStatus>::new();
     let result = check.value();
     view! {
         <section class="card">
-            <h1>"Data Streaming"</h1>
-            <p>
-                "Stream your edge request logs and WAF events, in real time, to your own SIEM, "
-                "big-data or stream-processing platform."
-            </p>
+            <h2>"Service"</h2>
             <p id="role-summary" class="muted">
                 {move || {
                     auth.current()

@@ -20,6 +20,8 @@ pub fn TopBar() -> impl IntoView {
                                 <nav class="nav" aria-label="Main">
                                     <a href="/">"Data Streaming"</a>
                                     <a href="/domains">"Domains"</a>
+                                    <a href="/templates">"Templates"</a>
+                                    <a href="/fields">"Fields"</a>
                                     <Show when=move || is_owner>
                                         <a href="/users">"Users"</a>
                                     </Show>

@@ -3,8 +3,11 @@
 pub mod account;
 pub mod auth;
 pub mod domains;
+pub mod fields;
 pub mod home;
 pub mod layout;
+pub mod stream_form;
+pub mod streams;
 pub mod users;
 
 use leptos::prelude::*;
@@ -29,7 +32,9 @@ pub fn error_text(error: Option<crate::error::AppError>, field: Option<&str>) ->
     match field {
         Some(name) => error.for_field(name),
         None => match &error {
-            crate::error::AppError::Invalid { .. } => None,
+            crate::error::AppError::Invalid { .. } | crate::error::AppError::InvalidFields(_) => {
+                None
+            }
             other => Some(other.to_string()),
         },
     }

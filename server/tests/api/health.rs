@@ -55,6 +55,8 @@ async fn unreachable_database_stops_start_up_naming_the_setting() {
         admin_email: None,
         admin_password: None,
         admin_account: "My account".into(),
+        secret_key: None,
+        secret_key_file: None,
         log_format: server::settings::LogFormat::Text,
     };
     let err = match server::startup::Application::build(settings).await {

@@ -75,6 +75,8 @@ pub async fn spawn_app(storage: Storage) -> TestApp {
         admin_email: None,
         admin_password: None,
         admin_account: "My account".into(),
+        secret_key: None,
+        secret_key_file: None,
         log_format: LogFormat::Text,
     };
     start(settings, std::sync::Arc::new(data_dir)).await

@@ -7,3 +7,4 @@ mod helpers;
 mod logs;
 mod services;
 mod storage;
+mod streams;

@@ -1,6 +1,8 @@
 //! Input rules shared by the browser (immediate feedback) and the server (which never
 //! trusts the browser). Each error names the field and the problem.
 
+pub mod stream;
+
 use crate::error::AppError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;

@@ -1,0 +1,109 @@
+//! Data streams: everyone signed in reads; owners and editors change. Secrets never come
+//! back: the form returned for editing has them blank, with flags saying they are stored.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::model::{StreamInput, StreamSummary};
+
+#[server(endpoint = "list_streams")]
+pub async fn list_streams() -> Result<Vec<StreamSummary>, AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            Ok(state.db.stream_summaries(user.account_id).await?)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_stream")]
+pub async fn get_stream(id: i64) -> Result<StreamInput, AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            let stream = state.db.stream(user.account_id, id, &state.secrets).await?;
+            Ok(stream.for_browser())
+        }
+        .await,
+    )
+}
+
+/// Validates with the same rules as the browser, then creates or updates; returns the id.
+#[server(endpoint = "save_stream", input = Json)]
+pub async fn save_stream(stream: StreamInput) -> Result<i64, AppError> {
+    use crate::backend::{DbError, auth, respond, state};
+    use crate::model::FieldError;
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_editor(&state).await?;
+            let errors = crate::validation::stream::stream_errors(&stream);
+            if !errors.is_empty() {
+                return Err(AppError::InvalidFields(errors));
+            }
+            match state
+                .db
+                .save_stream(user.account_id, &stream, &state.secrets)
+                .await
+            {
+                Ok(id) => {
+                    tracing::info!(account_id = user.account_id, stream_id = id, "stream saved");
+                    Ok(id)
+                }
+                Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError {
+                    field: "name".into(),
+                    message: "Another stream already has this name".into(),
+                }])),
+                Err(DbError::NotFound) if stream.id.is_none() => {
+                    Err(AppError::InvalidFields(vec![FieldError {
+                        field: "domains".into(),
+                        message: "A chosen domain no longer exists".into(),
+                    }]))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "set_stream_active")]
+pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_editor(&state).await?;
+            Ok(state
+                .db
+                .set_stream_active(user.account_id, id, active)
+                .await?)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_stream")]
+pub async fn delete_stream(id: i64) -> Result<(), AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_editor(&state).await?;
+            state.db.delete_stream(user.account_id, id).await?;
+            tracing::info!(
+                account_id = user.account_id,
+                stream_id = id,
+                "stream deleted"
+            );
+            Ok(())
+        }
+        .await,
+    )
+}

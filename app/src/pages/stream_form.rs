@@ -1,0 +1,624 @@
+//! The stream form (create and edit), in the seed's order: Name, Data Source, Template,
+//! Domains, Endpoint, Active; Save and Cancel. The browser checks with the same rules as
+//! the server (`validation::stream`) and renders the template preview itself.
+
+use engine::{DataSource, Template, presets_for, sample_event};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use super::users::confirm;
+use crate::api::domains::list_domains;
+use crate::api::streams::{SaveStream, get_stream};
+use crate::error::AppError;
+use crate::model::{
+    CUSTOM_TEMPLATE, Domain, EndpointType, FieldError, HeaderInput, S3_CONTENT_TYPES, StreamInput,
+};
+use crate::validation::stream::stream_errors;
+
+#[component]
+pub fn StreamFormPage() -> impl IntoView {
+    let params = use_params_map();
+    let stream_id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
+    let initial = Resource::new(stream_id, |id| async move {
+        match id {
+            Some(id) => get_stream(id).await,
+            None => Ok(StreamInput::default()),
+        }
+    });
+    let domains = Resource::new(|| (), |_| list_domains());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (initial.await, domains.await) {
+                    (Ok(stream), Ok(domains)) => view! { <StreamForm initial=stream domains /> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => view! {
+                        <section class="card"><p class="error" role="alert">{e.to_string()}</p></section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+type Form = RwSignal<StreamInput>;
+
+/// The message for one field, if the form has an error there.
+fn field_error(errors: Memo<Vec<FieldError>>, field: impl Into<String>) -> Signal<Option<String>> {
+    let field = field.into();
+    Signal::derive(move || {
+        errors.with(|e| {
+            e.iter()
+                .find(|x| x.field == field)
+                .map(|x| x.message.clone())
+        })
+    })
+}
+
+#[component]
+fn StreamForm(initial: StreamInput, domains: Vec<Domain>) -> impl IntoView {
+    let editing = initial.id.is_some();
+    let form: Form = RwSignal::new(initial.clone());
+    let saved = StoredValue::new(initial);
+    let dirty = Memo::new(move |_| form.with(|f| saved.with_value(|s| f != s)));
+    let submitted = RwSignal::new(false);
+    let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let general_error = RwSignal::new(None::<String>);
+    let errors = Memo::new(move |_| {
+        let mut all = if submitted.get() {
+            form.with(stream_errors)
+        } else {
+            Vec::new()
+        };
+        all.extend(server_errors.get());
+        all
+    });
+
+    let save = ServerAction::<SaveStream>::new();
+    let navigate = use_navigate();
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| match save.value().get() {
+            Some(Ok(_)) => {
+                saved.set_value(form.get_untracked());
+                navigate("/", Default::default());
+            }
+            Some(Err(AppError::InvalidFields(list))) => server_errors.set(list),
+            Some(Err(e)) => general_error.set(Some(e.to_string())),
+            None => {}
+        }
+    });
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        server_errors.set(Vec::new());
+        general_error.set(None);
+        if form.with(stream_errors).is_empty() {
+            save.dispatch(SaveStream { stream: form.get() });
+        }
+    };
+    let on_cancel = move |_| {
+        if !dirty.get_untracked() || confirm("Discard your unsaved changes?") {
+            saved.set_value(form.get_untracked());
+            navigate("/", Default::default());
+        }
+    };
+    warn_before_leaving(dirty);
+
+    let text = |field: &'static str,
+                get: fn(&StreamInput) -> &String,
+                set: fn(&mut StreamInput, String)| {
+        (
+            Signal::derive(move || form.with(|f| get(f).clone())),
+            Callback::new(move |v: String| form.update(|f| set(f, v))),
+            field_error(errors, field),
+        )
+    };
+    let (name, set_name, name_error) = text("name", |f| &f.name, |f, v| f.name = v);
+
+    view! {
+        <form class="card stream-form" id="stream-form" on:submit=on_save novalidate>
+            <h1>{if editing { "Edit data stream" } else { "Add data stream" }}</h1>
+            <p class="muted">"Fields marked with an asterisk are mandatory."</p>
+
+            <TextField id="stream-name" label="Name" required=true value=name on_input=set_name error=name_error />
+
+            <DataSourceAndTemplate form errors />
+            <DomainsField form domains errors />
+            <EndpointFields form errors />
+
+            <div class="field switch-field">
+                <label class="switch">
+                    <input
+                        id="stream-active"
+                        type="checkbox"
+                        prop:checked=move || form.with(|f| f.active)
+                        on:change=move |ev| form.update(|f| f.active = event_target_checked(&ev))
+                    />
+                    <span class="slider"></span>
+                </label>
+                <label for="stream-active">"Active"</label>
+            </div>
+
+            <p class="error" role="alert" id="form-error">
+                {move || general_error.get().or_else(|| {
+                    (!errors.with(Vec::is_empty)).then(|| "Some fields need attention: see the messages above.".to_string())
+                })}
+            </p>
+            <div class="actions">
+                <button type="button" class="button" on:click=on_cancel>"Cancel"</button>
+                <button type="submit" class="button primary" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+            </div>
+            <Show when=move || dirty.get()>
+                <p class="muted" id="unsaved">"Unsaved changes: the system does not save automatically."</p>
+            </Show>
+        </form>
+    }
+    .into_any()
+}
+
+/// A labelled text input with its error message below it.
+#[component]
+fn TextField(
+    id: &'static str,
+    label: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(into)] value: Signal<String>,
+    on_input: Callback<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] input_type: Option<&'static str>,
+    #[prop(optional, into)] dynamic_placeholder: Option<Signal<String>>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=id>{label}{required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+            <input
+                id=id
+                type=input_type.unwrap_or("text")
+                placeholder=move || dynamic_placeholder.map(|p| p.get()).unwrap_or_else(|| placeholder.to_string())
+                aria-required=required.then_some("true")
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=error_id.clone()
+                prop:value=value
+                on:input=move |ev| on_input.run(event_target_value(&ev))
+            />
+            <p class="field-error" id=error_id>{move || error.get()}</p>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+    let source = Memo::new(move |_| {
+        form.with(|f| {
+            f.data_source
+                .parse::<DataSource>()
+                .unwrap_or(DataSource::EdgeApplications)
+        })
+    });
+    let is_custom = Memo::new(move |_| form.with(|f| f.template == CUSTOM_TEMPLATE));
+    let editor: NodeRef<html::Textarea> = NodeRef::new();
+    let preview = Memo::new(move |_| {
+        let source = source.get();
+        let text = form.with(|f| {
+            if f.template == CUSTOM_TEMPLATE {
+                Some(f.custom_template.clone())
+            } else {
+                engine::Preset::find(&f.template)
+                    .filter(|p| p.data_source == source)
+                    .map(|p| p.template_text())
+            }
+        })?;
+        Some(
+            Template::compile(&text, source)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    t.render_line(sample_event(source).as_bytes())
+                        .map_err(|e| e.to_string())
+                })
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+        )
+    });
+    let insert_variable = move |name: &'static str| {
+        let token = format!("${name}");
+        // The cursor position is in UTF-16 code units; convert it to a byte index.
+        let cursor = editor
+            .get_untracked()
+            .and_then(|el| el.selection_start().ok().flatten());
+        form.update(|f| {
+            let at = cursor
+                .map(|units| utf16_to_byte_index(&f.custom_template, units as usize))
+                .unwrap_or(f.custom_template.len());
+            f.custom_template.insert_str(at, &token);
+        });
+    };
+    let template_error = field_error(errors, "template");
+    let custom_error = field_error(errors, "custom_template");
+
+    view! {
+        <div class="field">
+            <label for="data-source">"Data Source"<span class="req" aria-hidden="true">" *"</span></label>
+            <select
+                id="data-source"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    form.update(|f| {
+                        f.data_source = value;
+                        let source = f.data_source.parse::<DataSource>().unwrap_or(DataSource::EdgeApplications);
+                        let fits = f.template == CUSTOM_TEMPLATE
+                            || engine::Preset::find(&f.template).is_some_and(|p| p.data_source == source);
+                        if !fits {
+                            f.template = presets_for(source).next().map(|p| p.id.to_string()).unwrap_or_default();
+                        }
+                    });
+                }
+            >
+                {DataSource::ALL.into_iter().map(|s| view! {
+                    <option value=s.as_str() selected=move || source.get() == s>{s.label()}</option>
+                }).collect_view()}
+            </select>
+            <p class="field-error">{field_error(errors, "data_source")}</p>
+        </div>
+        <div class="field">
+            <label for="template">"Template"<span class="req" aria-hidden="true">" *"</span></label>
+            <select
+                id="template"
+                aria-describedby="template-error"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    form.update(|f| f.template = value);
+                }
+            >
+                {move || {
+                    let current = form.with(|f| f.template.clone());
+                    presets_for(source.get()).map(|p| view! {
+                        <option value=p.id selected=current == p.id>{p.name}</option>
+                    }).collect_view()
+                }}
+                <option value=CUSTOM_TEMPLATE selected=move || is_custom.get()>"Custom Template"</option>
+            </select>
+            <p class="field-error" id="template-error">{template_error}</p>
+        </div>
+        <Show when=move || is_custom.get()>
+            <div class="template-editor">
+                <div class="field">
+                    <label for="custom-template">"Data Set"<span class="req" aria-hidden="true">" *"</span></label>
+                    <textarea
+                        id="custom-template"
+                        node_ref=editor
+                        rows="14"
+                        spellcheck="false"
+                        aria-describedby="custom-template-error"
+                        placeholder="{\"host\": \"$host\", \"status\": \"$status\"}"
+                        prop:value=move || form.with(|f| f.custom_template.clone())
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            form.update(|f| f.custom_template = value);
+                        }
+                    ></textarea>
+                    <p class="field-error" id="custom-template-error">{custom_error}</p>
+                </div>
+                <aside class="variables" aria-label="Available variables">
+                    <h3>"Variables"</h3>
+                    <p class="muted">"Click to insert at the cursor."</p>
+                    <ul>
+                        {move || source.get().variables().iter().map(|v| {
+                            let name = v.name;
+                            view! {
+                                <li>
+                                    <button type="button" class="variable" title=v.description on:click=move |_| insert_variable(name)>
+                                        "$"{name}
+                                    </button>
+                                    <span class="muted">{v.description}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </aside>
+            </div>
+        </Show>
+        <div class="field">
+            <span class="label">"Preview of one record"</span>
+            <pre class="code preview" id="template-preview">
+                {move || match preview.get() {
+                    Some(Ok(line)) => line,
+                    Some(Err(e)) => format!("(no preview: {e})"),
+                    None => String::new(),
+                }}
+            </pre>
+        </div>
+    }
+    .into_any()
+}
+
+fn utf16_to_byte_index(text: &str, units: usize) -> usize {
+    let mut seen = 0;
+    for (byte, ch) in text.char_indices() {
+        if seen >= units {
+            return byte;
+        }
+        seen += ch.len_utf16();
+    }
+    text.len()
+}
+
+#[component]
+fn DomainsField(form: Form, domains: Vec<Domain>, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+    let all = Memo::new(move |_| form.with(|f| f.all_domains));
+    let no_domains = domains.is_empty();
+    view! {
+        <fieldset class="field">
+            <legend>"Domains"</legend>
+            <label class="check">
+                <input
+                    id="all-domains"
+                    type="checkbox"
+                    prop:checked=all
+                    on:change=move |ev| {
+                        let checked = event_target_checked(&ev);
+                        form.update(|f| {
+                            f.all_domains = checked;
+                            if !checked {
+                                f.sampling = "100".into();
+                            }
+                        });
+                    }
+                />
+                "All Domains (also covers domains added later)"
+            </label>
+            <Show
+                when=move || all.get()
+                fallback=move || {
+                    let domains = domains.clone();
+                    view! {
+                        <div class="domain-list" id="domain-list">
+                            {no_domains.then(|| view! {
+                                <p class="muted">"No domains yet: add one on the "<a href="/domains">"Domains"</a>" page."</p>
+                            })}
+                            {domains.into_iter().map(|d| {
+                                let id = d.id;
+                                view! {
+                                    <label class="check">
+                                        <input
+                                            type="checkbox"
+                                            value=id
+                                            prop:checked=move || form.with(|f| f.domain_ids.contains(&id))
+                                            on:change=move |ev| {
+                                                let checked = event_target_checked(&ev);
+                                                form.update(|f| {
+                                                    f.domain_ids.retain(|x| *x != id);
+                                                    if checked {
+                                                        f.domain_ids.push(id);
+                                                        f.domain_ids.sort_unstable();
+                                                    }
+                                                });
+                                            }
+                                        />
+                                        {d.name}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }
+                }
+            >
+                <div class="field inline">
+                    <label for="sampling">"Sampling (%)"<span class="req" aria-hidden="true">" *"</span></label>
+                    <input
+                        id="sampling"
+                        type="number"
+                        min="1"
+                        max="100"
+                        step="1"
+                        aria-describedby="sampling-error"
+                        prop:value=move || form.with(|f| f.sampling.clone())
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            form.update(|f| f.sampling = value);
+                        }
+                    />
+                </div>
+            </Show>
+            <p class="field-error" id="domains-error">{field_error(errors, "domains")}</p>
+            <p class="field-error" id="sampling-error">{field_error(errors, "sampling")}</p>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn EndpointFields(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+    let kind = Memo::new(move |_| form.with(|f| f.endpoint.endpoint_type));
+    macro_rules! endpoint_text {
+        ($field:ident, $key:literal) => {
+            (
+                Signal::derive(move || form.with(|f| f.endpoint.$field.clone())),
+                Callback::new(move |v: String| form.update(|f| f.endpoint.$field = v)),
+                field_error(errors, concat!("endpoint.", $key)),
+            )
+        };
+    }
+    let (url, set_url, url_error) = endpoint_text!(url, "url");
+    let (host_url, set_host_url, host_url_error) = endpoint_text!(host_url, "host_url");
+    let (bucket, set_bucket, bucket_error) = endpoint_text!(bucket, "bucket");
+    let (region, set_region, region_error) = endpoint_text!(region, "region");
+    let (access_key, set_access_key, access_key_error) = endpoint_text!(access_key, "access_key");
+    let (secret_key, set_secret_key, secret_key_error) = endpoint_text!(secret_key, "secret_key");
+    let (prefix, set_prefix, prefix_error) = endpoint_text!(prefix, "prefix");
+    let (servers, set_servers, servers_error) =
+        endpoint_text!(bootstrap_servers, "bootstrap_servers");
+    let (topic, set_topic, topic_error) = endpoint_text!(topic, "topic");
+    let secret_placeholder = Signal::derive(move || {
+        if form.with(|f| f.endpoint.secret_key_stored) {
+            "•••••••• stored: leave blank to keep".to_string()
+        } else {
+            String::new()
+        }
+    });
+
+    view! {
+        <fieldset class="field">
+            <legend>"Endpoint"</legend>
+            <div class="field">
+                <label for="endpoint-type">"Endpoint Type"<span class="req" aria-hidden="true">" *"</span></label>
+                <select
+                    id="endpoint-type"
+                    on:change=move |ev| {
+                        if let Ok(t) = event_target_value(&ev).parse::<EndpointType>() {
+                            form.update(|f| f.endpoint.endpoint_type = t);
+                        }
+                    }
+                >
+                    {EndpointType::ALL.into_iter().map(|t| view! {
+                        <option value=t.as_str() selected=move || kind.get() == t>{t.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            {move || match kind.get() {
+                EndpointType::Http => view! {
+                    <TextField id="endpoint-url" label="Endpoint URL" required=true value=url on_input=set_url error=url_error placeholder="https://siem.example.com/ingest" />
+                    <HeadersField form errors />
+                }.into_any(),
+                EndpointType::S3 => view! {
+                    <TextField id="s3-host-url" label="Host URL" required=true value=host_url on_input=set_host_url error=host_url_error placeholder="https://s3.us-east-1.amazonaws.com" />
+                    <TextField id="s3-bucket" label="Bucket Name" required=true value=bucket on_input=set_bucket error=bucket_error />
+                    <TextField id="s3-region" label="Region" required=true value=region on_input=set_region error=region_error placeholder="us-east-1" />
+                    <TextField id="s3-access-key" label="Access Key" required=true value=access_key on_input=set_access_key error=access_key_error />
+                    <TextField id="s3-secret-key" label="Secret Key" required=true input_type="password" value=secret_key on_input=set_secret_key error=secret_key_error dynamic_placeholder=secret_placeholder />
+                    <TextField id="s3-prefix" label="Object Key Prefix" value=prefix on_input=set_prefix error=prefix_error placeholder="waf_logs" />
+                    <div class="field">
+                        <label for="s3-content-type">"Content Type"<span class="req" aria-hidden="true">" *"</span></label>
+                        <select
+                            id="s3-content-type"
+                            on:change=move |ev| {
+                                let value = event_target_value(&ev);
+                                form.update(|f| f.endpoint.content_type = value);
+                            }
+                        >
+                            {S3_CONTENT_TYPES.into_iter().map(|c| view! {
+                                <option value=c selected=move || form.with(|f| f.endpoint.content_type == c)>{c}</option>
+                            }).collect_view()}
+                        </select>
+                        <p class="field-error">{field_error(errors, "endpoint.content_type")}</p>
+                    </div>
+                }.into_any(),
+                EndpointType::Kafka => view! {
+                    <TextField id="kafka-servers" label="Bootstrap Servers" required=true value=servers on_input=set_servers error=servers_error placeholder="host1:port1,host2:port2" />
+                    <TextField id="kafka-topic" label="Kafka Topic" required=true value=topic on_input=set_topic error=topic_error />
+                }.into_any(),
+            }}
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn HeadersField(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+    let count = Memo::new(move |_| form.with(|f| f.endpoint.headers.len()));
+    view! {
+        <div class="field headers" id="custom-headers">
+            <span class="label">"Custom Headers"</span>
+            {move || (0..count.get()).map(|i| {
+                let name_id = format!("header-name-{i}");
+                let value_id = format!("header-value-{i}");
+                let stored = form.with_untracked(|f| f.endpoint.headers[i].value_stored);
+                view! {
+                    <div class="header-row">
+                        <div>
+                            <label for=name_id.clone()>{format!("Header {} name", i + 1)}</label>
+                            <input
+                                id=name_id
+                                prop:value=move || form.with(|f| f.endpoint.headers.get(i).map(|h| h.name.clone()).unwrap_or_default())
+                                on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    form.update(|f| if let Some(h) = f.endpoint.headers.get_mut(i) { h.name = v });
+                                }
+                            />
+                            <p class="field-error">{field_error(errors, format!("endpoint.headers.{i}.name"))}</p>
+                        </div>
+                        <div>
+                            <label for=value_id.clone()>{format!("Header {} value", i + 1)}</label>
+                            <input
+                                id=value_id
+                                type="password"
+                                autocomplete="off"
+                                placeholder=if stored { "•••••••• stored: leave blank to keep" } else { "" }
+                                prop:value=move || form.with(|f| f.endpoint.headers.get(i).map(|h| h.value.clone()).unwrap_or_default())
+                                on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    form.update(|f| if let Some(h) = f.endpoint.headers.get_mut(i) { h.value = v });
+                                }
+                            />
+                            <p class="field-error">{field_error(errors, format!("endpoint.headers.{i}.value"))}</p>
+                        </div>
+                        <button
+                            type="button"
+                            class="button small"
+                            aria-label=format!("Remove header {}", i + 1)
+                            on:click=move |_| form.update(|f| { f.endpoint.headers.remove(i); })
+                        >"Remove"</button>
+                    </div>
+                }
+            }).collect_view()}
+            <button
+                type="button"
+                class="button small"
+                id="add-header"
+                on:click=move |_| form.update(|f| f.endpoint.headers.push(HeaderInput::default()))
+            >"Add header"</button>
+        </div>
+    }
+    .into_any()
+}
+
+/// Warns before the page is left with unsaved changes: closing or reloading the tab
+/// (`beforeunload`) and following a link inside the console.
+fn warn_before_leaving(dirty: Memo<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use send_wrapper::SendWrapper;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        use web_sys::js_sys::Function;
+        use web_sys::{Element, MouseEvent};
+
+        let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if dirty.get_untracked() {
+                ev.prevent_default();
+                ev.set_return_value("unsaved");
+            }
+        });
+        // Capture phase: runs before the router turns the click into a navigation.
+        let on_click = Closure::<dyn Fn(MouseEvent)>::new(move |ev: MouseEvent| {
+            let on_link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|el| el.closest("a[href]").ok().flatten())
+                .is_some();
+            if on_link
+                && dirty.get_untracked()
+                && !confirm("Leave this page? Your unsaved changes will be lost.")
+            {
+                ev.prevent_default();
+                ev.stop_immediate_propagation();
+            }
+        });
+        let callback: Function = on_click.as_ref().unchecked_ref::<Function>().clone();
+        let _ = document().add_event_listener_with_callback_and_bool("click", &callback, true);
+        // The browser objects live on the one wasm thread; the wrapper satisfies `Send`.
+        let listener = SendWrapper::new((on_click, callback));
+        on_cleanup(move || {
+            unload.remove();
+            let (_on_click, callback) = listener.take();
+            let _ =
+                document().remove_event_listener_with_callback_and_bool("click", &callback, true);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dirty;
+}

@@ -1,0 +1,143 @@
+//! The Data Streaming list: every stream of the account, search, Active toggle, delete.
+
+use engine::{DataSource, Preset};
+use leptos::prelude::*;
+
+use super::users::confirm;
+use crate::Auth;
+use crate::api::streams::{DeleteStream, SetStreamActive, list_streams};
+use crate::model::StreamSummary;
+
+/// The template's display name: a preset's name, or "Custom Template".
+pub fn template_label(template: &str) -> String {
+    Preset::find(template)
+        .map(|p| p.name.to_string())
+        .unwrap_or_else(|| "Custom Template".to_string())
+}
+
+pub fn data_source_label(source: &str) -> String {
+    source
+        .parse::<DataSource>()
+        .map(|s| s.label().to_string())
+        .unwrap_or_else(|_| source.to_string())
+}
+
+#[component]
+pub fn StreamsPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let toggle = ServerAction::<SetStreamActive>::new();
+    let delete = ServerAction::<DeleteStream>::new();
+    let streams = Resource::new(
+        move || (toggle.version().get(), delete.version().get()),
+        |_| list_streams(),
+    );
+    let search = RwSignal::new(String::new());
+    let can_edit = move || auth.current().is_some_and(|u| u.role.can_edit());
+    let action_error = move || {
+        toggle
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| delete.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
+    };
+    let matches = move |s: &StreamSummary| {
+        let q = search.get().to_lowercase();
+        q.is_empty()
+            || s.name.to_lowercase().contains(&q)
+            || data_source_label(&s.data_source)
+                .to_lowercase()
+                .contains(&q)
+            || s.endpoint_type.label().to_lowercase().contains(&q)
+    };
+
+    view! {
+        <section class="card">
+            <div class="heading-row">
+                <h1>"Data Streaming"</h1>
+                <Show when=can_edit>
+                    <a class="button primary" href="/streams/new" id="add-stream">"Add"</a>
+                </Show>
+            </div>
+            <label class="sr-only" for="stream-search">"Search streams"</label>
+            <input
+                id="stream-search"
+                class="search"
+                type="search"
+                placeholder="Search by name, data source or endpoint"
+                prop:value=search
+                on:input=move |ev| search.set(event_target_value(&ev))
+            />
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || streams.get().map(|result| match result {
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p id="no-streams" class="empty">"No data streams yet. Add one to start streaming your events."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" id="streams-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Data Source"</th>
+                                    <th scope="col">"Template"</th>
+                                    <th scope="col">"Endpoint"</th>
+                                    <th scope="col">"Active"</th>
+                                    <th scope="col">"Last delivery"</th>
+                                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().filter(|s| matches(s)).map(|s| {
+                                    let id = s.id;
+                                    let active = s.active;
+                                    let delete_prompt = format!("Delete the stream {}? This cannot be undone.", s.name);
+                                    view! {
+                                        <tr data-stream=s.name.clone()>
+                                            <td><a href=format!("/streams/{id}/edit")>{s.name.clone()}</a></td>
+                                            <td>{data_source_label(&s.data_source)}</td>
+                                            <td>{template_label(&s.template)}</td>
+                                            <td>{s.endpoint_type.label()}</td>
+                                            <td>
+                                                <label class="switch">
+                                                    <input
+                                                        type="checkbox"
+                                                        class="active-toggle"
+                                                        aria-label=format!("Active: {}", s.name)
+                                                        prop:checked=active
+                                                        disabled=move || !can_edit()
+                                                        on:change=move |ev| {
+                                                            toggle.dispatch(SetStreamActive { id, active: event_target_checked(&ev) });
+                                                        }
+                                                    />
+                                                    <span class="slider"></span>
+                                                </label>
+                                            </td>
+                                            <td class="muted">{s.last_status.clone()}</td>
+                                            <td>
+                                                <Show when=can_edit>
+                                                    <button
+                                                        class="button small danger"
+                                                        on:click={
+                                                            let delete_prompt = delete_prompt.clone();
+                                                            move |_| {
+                                                                if confirm(&delete_prompt) {
+                                                                    delete.dispatch(DeleteStream { id });
+                                                                }
+                                                            }
+                                                        }
+                                                    >"Delete"</button>
+                                                </Show>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+            <p class="error" role="alert">{action_error}</p>
+        </section>
+    }
+}

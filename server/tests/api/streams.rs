@@ -1,0 +1,222 @@
+//! Streams through the server functions, on SQLite and Postgres: validation, storage,
+//! secrets sealed at rest and never answered, isolation between accounts.
+
+use app::backend::auth::hash_password;
+use app::model::{EndpointType, HeaderInput, Role, StreamInput};
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, PASSWORD, Storage, TestApp, spawn_app};
+
+const S3_SECRET: &str = "s3-secret-abc123";
+const HEADER_SECRET: &str = "header-secret-xyz789";
+
+async fn save(browser: &Browser, stream: &StreamInput) -> (reqwest::StatusCode, Value) {
+    let r = browser
+        .client
+        .post(format!("{}/api/save_stream", browser.address))
+        .header("Origin", &browser.address)
+        .json(&json!({ "stream": stream }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+fn http_stream(domain_id: i64) -> StreamInput {
+    let mut s = StreamInput {
+        name: "SIEM".into(),
+        domain_ids: vec![domain_id],
+        ..StreamInput::default()
+    };
+    s.endpoint.url = "https://siem.acme.test/ingest".into();
+    s.endpoint.headers = vec![HeaderInput {
+        name: "X-Api-Key".into(),
+        value: HEADER_SECRET.into(),
+        value_stored: false,
+    }];
+    s
+}
+
+fn s3_stream() -> StreamInput {
+    let mut s = StreamInput {
+        name: "Archive".into(),
+        data_source: "waf_events".into(),
+        template: "waf-event-collector".into(),
+        all_domains: true,
+        sampling: "10".into(),
+        ..StreamInput::default()
+    };
+    s.endpoint.endpoint_type = EndpointType::S3;
+    s.endpoint.host_url = "http://127.0.0.1:18014".into();
+    s.endpoint.bucket = "acme-logs".into();
+    s.endpoint.region = "us-east-1".into();
+    s.endpoint.access_key = "AKIA".into();
+    s.endpoint.secret_key = S3_SECRET.into();
+    s.endpoint.prefix = "waf_logs".into();
+    s
+}
+
+async fn streams_round_trip(storage: Storage) {
+    let app: TestApp = spawn_app(storage).await;
+    let owner = app.set_up_owner("owner@acme.test").await;
+    let (_, domain) = owner
+        .call_json("add_domain", &[("name", "shop.acme.test")])
+        .await;
+    let domain_id = domain["id"].as_i64().unwrap();
+
+    // Invalid input: every problem named, nothing stored.
+    let mut bad = http_stream(domain_id);
+    bad.name = String::new();
+    bad.endpoint.url = "ftp://x".into();
+    bad.endpoint.headers[0].name = "Host".into();
+    let (status, body) = save(&owner, &bad).await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["InvalidFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "endpoint.url", "endpoint.headers.0.name"]);
+    let (_, list) = owner.call_json("list_streams", &[]).await;
+    assert_eq!(list, json!([]));
+
+    // Create two streams; names are unique per account.
+    let (status, http_id) = save(&owner, &http_stream(domain_id)).await;
+    assert_eq!(status, 200, "{http_id}");
+    let (status, s3_id) = save(&owner, &s3_stream()).await;
+    assert_eq!(status, 200, "{s3_id}");
+    let (status, body) = save(&owner, &http_stream(domain_id)).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["InvalidFields"][0]["message"],
+        "Another stream already has this name"
+    );
+
+    // Secrets are sealed at rest and never answered.
+    let raw: Vec<(String, String)> =
+        sqlx::query_as("SELECT endpoint_config, endpoint_secrets FROM streams")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    for (config, sealed) in &raw {
+        for secret in [S3_SECRET, HEADER_SECRET] {
+            assert!(
+                !config.contains(secret) && !sealed.contains(secret),
+                "{secret} stored in clear"
+            );
+        }
+    }
+    let (status, s3) = owner
+        .call_json("get_stream", &[("id", &s3_id.to_string())])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(s3["endpoint"]["secret_key"], "");
+    assert_eq!(s3["endpoint"]["secret_key_stored"], true);
+    assert_eq!(s3["sampling"], "10");
+    let (_, http) = owner
+        .call_json("get_stream", &[("id", &http_id.to_string())])
+        .await;
+    assert_eq!(http["endpoint"]["headers"][0]["value"], "");
+    assert_eq!(http["endpoint"]["headers"][0]["value_stored"], true);
+    assert_eq!(http["domain_ids"], json!([domain_id]));
+
+    // Saving with the secret left blank keeps the stored one.
+    let mut edited: StreamInput = serde_json::from_value(s3).unwrap();
+    edited.sampling = "25".into();
+    let (status, _) = save(&owner, &edited).await;
+    assert_eq!(status, 200);
+    let account_id = app
+        .db
+        .user_by_email("owner@acme.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let stored = app
+        .db
+        .stream(account_id, s3_id.as_i64().unwrap(), &secrets(&app))
+        .await
+        .unwrap();
+    assert_eq!(stored.secrets.secret_key, S3_SECRET);
+    assert_eq!(stored.input.sampling, "25");
+
+    // A domain used by a stream cannot be removed; the message names the stream.
+    let (status, body) = owner
+        .call_json("remove_domain", &[("id", &domain_id.to_string())])
+        .await;
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("SIEM"), "{body}");
+
+    // Toggle and delete.
+    let (status, _) = owner
+        .call_json(
+            "set_stream_active",
+            &[("id", &http_id.to_string()), ("active", "false")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, list) = owner.call_json("list_streams", &[]).await;
+    let siem = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "SIEM")
+        .unwrap();
+    assert_eq!(siem["active"], false);
+
+    // Another account: none of it is visible or changeable (404), even by id.
+    let other = app.db.create_account("Globex").await.unwrap();
+    let hash = hash_password(PASSWORD.into()).await.unwrap();
+    app.db
+        .create_user(other.id, "b@globex.test", &hash, Role::Owner)
+        .await
+        .unwrap();
+    let b = app.sign_in("b@globex.test", PASSWORD).await;
+    let (_, b_list) = b.call_json("list_streams", &[]).await;
+    assert_eq!(b_list, json!([]));
+    for (function, form) in [
+        ("get_stream", vec![("id", http_id.to_string())]),
+        ("delete_stream", vec![("id", http_id.to_string())]),
+        (
+            "set_stream_active",
+            vec![("id", http_id.to_string()), ("active", "true".into())],
+        ),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _) = b.call_json(function, &form).await;
+        assert_eq!(status, 404, "{function}");
+    }
+    let mut hijack: StreamInput = serde_json::from_value(http).unwrap();
+    hijack.name = "Hijacked".into();
+    hijack.endpoint.headers[0].value = "x".into();
+    let (status, _) = save(&b, &hijack).await;
+    assert_eq!(status, 404, "updating another account's stream by id");
+    let mut foreign_domain = http_stream(domain_id);
+    foreign_domain.name = "Uses A's domain".into();
+    let (status, _) = save(&b, &foreign_domain).await;
+    assert_eq!(status, 422, "another account's domain id is refused");
+
+    let (status, _) = owner
+        .call_json("delete_stream", &[("id", &http_id.to_string())])
+        .await;
+    assert_eq!(status, 200);
+    let (_, list) = owner.call_json("list_streams", &[]).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+fn secrets(app: &TestApp) -> app::backend::secrets::SecretBox {
+    app::backend::secrets::SecretBox::load_or_create(&app.settings.effective_secret_key_file())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn streams_on_sqlite() {
+    streams_round_trip(Storage::Sqlite).await;
+}
+
+#[tokio::test]
+async fn streams_on_postgres() {
+    streams_round_trip(Storage::Postgres).await;
+}
