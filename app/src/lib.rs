@@ -119,6 +119,11 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <pages::layout::Protected><pages::fields::TemplatesPage /></pages::layout::Protected> }
                     />
                     <Route
+                        path=path!("/ingest-tokens")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::tokens::TokensPage /></pages::layout::Protected> }
+                    />
+                    <Route
                         path=path!("/fields")
                         ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::fields::FieldsPage /></pages::layout::Protected> }

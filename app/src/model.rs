@@ -237,3 +237,21 @@ pub struct StreamSummary {
     /// Last delivery outcome, for the list ("—" until the first delivery).
     pub last_status: String,
 }
+
+/// An ingest token as listed on the console (the token itself is shown once, at creation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IngestToken {
+    pub id: i64,
+    pub name: String,
+    /// The first characters, to tell tokens apart.
+    pub prefix: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A token just created: the only time its secret value is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: String,
+    pub listed: IngestToken,
+}

@@ -9,6 +9,7 @@
 pub mod block;
 pub mod catalog;
 pub mod event;
+pub mod generate;
 pub mod routing;
 pub mod sampling;
 pub mod template;
@@ -19,5 +20,6 @@ pub use catalog::{
     DataSource, PRESETS, Preset, UnknownDataSource, Variable, VariableId, presets_for, sample_event,
 };
 pub use event::{EventError, EventFields, FieldSet, JsonStr, RawValue};
+pub use generate::EventGenerator;
 pub use routing::{DomainFilter, RoutingTable, StreamSpec};
 pub use template::{Template, TemplateError};

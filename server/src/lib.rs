@@ -3,8 +3,11 @@
 //! `main.rs` only parses the command line and calls [`startup::Application`]; tests build
 //! the same application on port 0.
 
+pub mod ingest;
+pub mod pipeline;
 pub mod routes;
 pub mod security;
 pub mod settings;
+pub mod sinks;
 pub mod startup;
 pub mod telemetry;

@@ -93,6 +93,20 @@ pub struct Settings {
     )]
     pub admin_account: String,
 
+    /// A block is sealed when it holds this many records.
+    #[arg(long, env = "DS_BLOCK_MAX_RECORDS", default_value_t = 2000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub block_max_records: u32,
+
+    /// …or this long after its first record (e.g. `60s`, `500ms`).
+    #[arg(long, env = "DS_BLOCK_MAX_AGE", default_value = "60s", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub block_max_age: std::time::Duration,
+
+    /// Largest ingest request body in bytes; larger ones are answered 413.
+    #[arg(long, env = "DS_INGEST_MAX_BODY", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
+    pub ingest_max_body: usize,
+
     /// Log format on standard output.
     #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

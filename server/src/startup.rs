@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::secrets::{SecretBox, SecretError};
@@ -10,7 +11,8 @@ use app::backend::session_store::DbSessionStore;
 use app::backend::{AppState, Db, DbError, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -19,9 +21,10 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::routes;
+use crate::pipeline::Pipeline;
 use crate::security;
 use crate::settings::Settings;
+use crate::{ingest, routes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -36,6 +39,8 @@ pub enum StartupError {
     Migration(DbError),
     #[error("--secret-key / DS_SECRET_KEY / DS_SECRET_KEY_FILE: {0}")]
     SecretKey(SecretError),
+    #[error("cannot start the streaming engine: {0}")]
+    Pipeline(DbError),
     #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
     Admin(String),
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
@@ -97,15 +102,25 @@ impl Application {
             database = %db.backend(),
             "Data Streaming console listening"
         );
+        let limits = engine::BlockLimits {
+            max_records: settings.block_max_records as usize,
+            max_age: settings.block_max_age,
+        };
+        let pipeline = Pipeline::start(db.clone(), secrets.clone(), limits)
+            .await
+            .map_err(StartupError::Pipeline)?;
         let router = router(
             AppState {
                 leptos_options,
                 db,
                 sign_in_limiter: SignInLimiter::default(),
                 secrets,
+                config_listener: Arc::new(pipeline.clone()),
             },
             settings.secure_cookies,
-        );
+        )
+        .merge(ingest_router(pipeline, settings.ingest_max_body))
+        .layer(TraceLayer::new_for_http());
         Ok(Application {
             listener,
             router,
@@ -188,8 +203,15 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(sessions)
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The ingest API: token-authenticated, so outside the console's sessions and CSRF guard.
+fn ingest_router(pipeline: Pipeline, max_body: usize) -> Router {
+    Router::new()
+        .route("/ingest/{source}", post(ingest::ingest))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(pipeline)
 }
 
 fn spawn_expired_session_cleanup(store: DbSessionStore) {

@@ -26,7 +26,9 @@ pub async fn add_domain(name: String) -> Result<Domain, AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::domain_name("name", &name)?;
-            Ok(state.db.create_domain(user.account_id, &name).await?)
+            let domain = state.db.create_domain(user.account_id, &name).await?;
+            state.config_listener.account_changed(user.account_id);
+            Ok(domain)
         }
         .await,
     )
@@ -40,7 +42,9 @@ pub async fn rename_domain(id: i64, name: String) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::domain_name("name", &name)?;
-            Ok(state.db.rename_domain(user.account_id, id, &name).await?)
+            state.db.rename_domain(user.account_id, id, &name).await?;
+            state.config_listener.account_changed(user.account_id);
+            Ok(())
         }
         .await,
     )
@@ -60,7 +64,9 @@ pub async fn remove_domain(id: i64) -> Result<(), AppError> {
                     users.join(", ")
                 )));
             }
-            Ok(state.db.delete_domain(user.account_id, id).await?)
+            state.db.delete_domain(user.account_id, id).await?;
+            state.config_listener.account_changed(user.account_id);
+            Ok(())
         }
         .await,
     )

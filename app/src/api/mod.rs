@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod domains;
 pub mod streams;
+pub mod tokens;
 pub mod users;
 
 use leptos::prelude::*;

@@ -54,6 +54,7 @@ pub async fn save_stream(stream: StreamInput) -> Result<i64, AppError> {
             {
                 Ok(id) => {
                     tracing::info!(account_id = user.account_id, stream_id = id, "stream saved");
+                    state.config_listener.account_changed(user.account_id);
                     Ok(id)
                 }
                 Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError {
@@ -80,10 +81,12 @@ pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            Ok(state
+            state
                 .db
                 .set_stream_active(user.account_id, id, active)
-                .await?)
+                .await?;
+            state.config_listener.account_changed(user.account_id);
+            Ok(())
         }
         .await,
     )
@@ -97,6 +100,7 @@ pub async fn delete_stream(id: i64) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             state.db.delete_stream(user.account_id, id).await?;
+            state.config_listener.account_changed(user.account_id);
             tracing::info!(
                 account_id = user.account_id,
                 stream_id = id,

@@ -7,6 +7,7 @@ pub mod domains;
 pub mod secrets;
 pub mod session_store;
 pub mod streams;
+pub mod tokens;
 pub mod users;
 
 use leptos::config::LeptosOptions;
@@ -17,6 +18,12 @@ pub use db::{Db, DbBackend, DbError};
 
 use crate::error::AppError;
 
+/// Told when an account's streams, domains or ingest tokens change, so the running
+/// engine applies the new configuration (the server's pipeline implements it).
+pub trait ConfigListener: Send + Sync {
+    fn account_changed(&self, account_id: i64);
+}
+
 /// Shared by every request handler and server function (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +31,7 @@ pub struct AppState {
     pub db: Db,
     pub sign_in_limiter: SignInLimiter,
     pub secrets: secrets::SecretBox,
+    pub config_listener: std::sync::Arc<dyn ConfigListener>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

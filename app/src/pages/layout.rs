@@ -22,6 +22,7 @@ pub fn TopBar() -> impl IntoView {
                                     <a href="/domains">"Domains"</a>
                                     <a href="/templates">"Templates"</a>
                                     <a href="/fields">"Fields"</a>
+                                    <a href="/ingest-tokens">"Ingest"</a>
                                     <Show when=move || is_owner>
                                         <a href="/users">"Users"</a>
                                     </Show>

@@ -8,6 +8,7 @@ pub mod home;
 pub mod layout;
 pub mod stream_form;
 pub mod streams;
+pub mod tokens;
 pub mod users;
 
 use leptos::prelude::*;

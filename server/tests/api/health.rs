@@ -57,6 +57,9 @@ async fn unreachable_database_stops_start_up_naming_the_setting() {
         admin_account: "My account".into(),
         secret_key: None,
         secret_key_file: None,
+        block_max_records: 2000,
+        block_max_age: std::time::Duration::from_secs(60),
+        ingest_max_body: 16 * 1024 * 1024,
         log_format: server::settings::LogFormat::Text,
     };
     let err = match server::startup::Application::build(settings).await {

@@ -61,6 +61,11 @@ pub enum Storage {
 }
 
 pub async fn spawn_app(storage: Storage) -> TestApp {
+    spawn_app_with(storage, |_| {}).await
+}
+
+/// With settings adjusted by `adjust` (e.g. small block limits).
+pub async fn spawn_app_with(storage: Storage, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let database_url = match storage {
         Storage::Sqlite => None,
@@ -77,8 +82,13 @@ pub async fn spawn_app(storage: Storage) -> TestApp {
         admin_account: "My account".into(),
         secret_key: None,
         secret_key_file: None,
+        block_max_records: 2000,
+        block_max_age: std::time::Duration::from_secs(60),
+        ingest_max_body: 16 * 1024 * 1024,
         log_format: LogFormat::Text,
     };
+    let mut settings = settings;
+    adjust(&mut settings);
     start(settings, std::sync::Arc::new(data_dir)).await
 }
 

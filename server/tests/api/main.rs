@@ -2,9 +2,11 @@
 //! One binary (modules below) so the stack links once.
 
 mod accounts;
+mod delivery;
 mod health;
 mod helpers;
 mod logs;
+mod receiver;
 mod services;
 mod storage;
 mod streams;

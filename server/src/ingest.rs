@@ -1,0 +1,122 @@
+//! The ingest API: `POST /ingest/{edge_applications|waf_events}`, NDJSON, one event per
+//! line, `Authorization: Bearer <ingest token>`. Answers what was accepted, which lines
+//! were rejected and why, and how many events named a host that is not the account's.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::{DataSource, EventFields};
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::{Pipeline, RecordChunk};
+
+/// Rejected lines listed in one answer; the count covers them all.
+const MAX_LISTED_REJECTIONS: usize = 100;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct IngestAnswer {
+    pub accepted: usize,
+    pub rejected_count: usize,
+    pub rejected: Vec<RejectedLine>,
+    /// Events whose `host` is not one of the account's domains: counted and dropped.
+    pub unknown_host: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RejectedLine {
+    /// 1-based line number in the request body.
+    pub line: usize,
+    pub reason: String,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+pub async fn ingest(
+    State(pipeline): State<Pipeline>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(source) = source.parse::<DataSource>() else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "unknown data source: use edge_applications or waf_events",
+        );
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(account_id) = token.and_then(|t| pipeline.account_for_token(t.trim())) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a valid ingest token is required (Authorization: Bearer …)",
+        );
+    };
+
+    let mut answer = IngestAnswer::default();
+    let Some(routes) = pipeline.routes(account_id) else {
+        return Json(answer).into_response();
+    };
+    let mut chunks: HashMap<i64, RecordChunk> = HashMap::new();
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let fields = match EventFields::parse(line, &routes.field_set) {
+            Ok(fields) => fields,
+            Err(e) => {
+                answer.reject(index + 1, e.to_string());
+                continue;
+            }
+        };
+        let Some(host) = fields.host() else {
+            answer.reject(index + 1, "the event has no host".into());
+            continue;
+        };
+        let known = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            routes.domains.contains(&host.to_ascii_lowercase())
+        } else {
+            routes.domains.contains(host.as_ref())
+        };
+        if !known {
+            answer.unknown_host += 1;
+            continue;
+        }
+        answer.accepted += 1;
+        for stream in routes
+            .table
+            .route(account_id, source, &host, fields.sampling_key())
+        {
+            chunks
+                .entry(stream.id)
+                .or_default()
+                .push_record(|out| stream.template.render(&fields, out));
+        }
+    }
+    for (stream_id, chunk) in chunks {
+        if let Some(sender) = routes.senders.get(&stream_id) {
+            // Waits while the stream's worker is full: backpressure, never a drop.
+            if sender.send(chunk).await.is_err() {
+                tracing::error!(stream_id, "stream worker gone while ingesting");
+            }
+        }
+    }
+    Json(answer).into_response()
+}
+
+impl IngestAnswer {
+    fn reject(&mut self, line: usize, reason: String) {
+        self.rejected_count += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTIONS {
+            self.rejected.push(RejectedLine { line, reason });
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! POSTs a block and classifies the answer.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+
+use super::config::HttpSinkConfig;
+use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+
+/// Receivers can de-duplicate on this header (delivery is at-least-once).
+pub const BLOCK_ID_HEADER: &str = "X-Block-Id";
+
+pub struct HttpSink {
+    client: reqwest::Client,
+    config: HttpSinkConfig,
+}
+
+impl HttpSink {
+    pub fn new(client: reqwest::Client, config: HttpSinkConfig) -> HttpSink {
+        HttpSink { client, config }
+    }
+
+    async fn post(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+        let response = self
+            .client
+            .post(self.config.url.clone())
+            .headers(self.config.headers.clone())
+            .header(CONTENT_TYPE, "application/x-ndjson")
+            .header(BLOCK_ID_HEADER, block.id.to_string())
+            .timeout(self.config.timeout)
+            .body(block.body.clone())
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Retryable {
+                reason: describe_request_error(&e),
+                retry_after: None,
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let reason = format!("HTTP {}", status.as_u16());
+        if is_retryable(status) {
+            Err(DeliveryError::Retryable {
+                reason,
+                retry_after,
+            })
+        } else {
+            Err(DeliveryError::Terminal { reason })
+        }
+    }
+}
+
+impl Sink for HttpSink {
+    fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a> {
+        Box::pin(self.post(block))
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+}
+
+fn describe_request_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    if e.is_connect() {
+        return "cannot connect".into();
+    }
+    // Without the URL: it may carry a token in its query.
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "<endpoint>");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [400, 401, 403, 404, 413, 422] {
+            assert!(!is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Where sealed blocks go. One folder per endpoint type, its settings (`config.rs`) apart
+//! from its I/O (`sink.rs`); every sink answers the one small [`Sink`] trait, and
+//! [`retry`] decides what is tried again and when.
+
+pub mod http;
+pub mod retry;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+/// A sealed block on its way out. `id` is fixed per block so receivers can de-duplicate
+/// a block delivered twice (at-least-once).
+#[derive(Clone, Debug)]
+pub struct OutgoingBlock {
+    pub id: uuid::Uuid,
+    pub records: usize,
+    /// Records joined by `\n`.
+    pub body: Bytes,
+}
+
+impl From<engine::Block> for OutgoingBlock {
+    fn from(block: engine::Block) -> Self {
+        OutgoingBlock {
+            id: block.id,
+            records: block.records,
+            body: Bytes::from(block.body),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DeliveryError {
+    /// May succeed later: connection errors, timeouts, 408, 429, 5xx.
+    #[error("{reason}")]
+    Retryable {
+        reason: String,
+        /// What the endpoint asked for (Retry-After).
+        retry_after: Option<Duration>,
+    },
+    /// Will not succeed as configured: other 4xx, bad credentials, bad settings.
+    #[error("{reason}")]
+    Terminal { reason: String },
+}
+
+pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
+
+/// Delivers one block to an endpoint, once (retries are the caller's).
+pub trait Sink: Send + Sync {
+    fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a>;
+}

@@ -1,0 +1,98 @@
+//! A real HTTP receiver for delivery tests: records what it accepted, and can answer
+//! failures first.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    accepted: Vec<Received>,
+    /// Statuses to answer before accepting (consumed in order).
+    failures: Vec<u16>,
+    refused: usize,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+async fn take(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut inner = inner.lock().unwrap();
+    if !inner.failures.is_empty() {
+        inner.refused += 1;
+        return StatusCode::from_u16(inner.failures.remove(0)).unwrap();
+    }
+    inner.accepted.push(Received {
+        headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    });
+    StatusCode::OK
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/logs", post(take))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/logs", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, inner }
+    }
+
+    /// Answer these statuses to the next requests, then accept.
+    pub fn fail_first(&self, statuses: &[u16]) {
+        self.inner
+            .lock()
+            .unwrap()
+            .failures
+            .extend_from_slice(statuses);
+    }
+
+    pub fn accepted(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().accepted.clone()
+    }
+
+    pub fn refused(&self) -> usize {
+        self.inner.lock().unwrap().refused
+    }
+
+    /// Every accepted record, in arrival order.
+    pub fn records(&self) -> Vec<String> {
+        self.accepted()
+            .iter()
+            .flat_map(|r| r.body.split('\n').map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Waits until `count` records arrived (or `timeout` passed); returns them.
+    pub async fn wait_for_records(&self, count: usize, timeout: Duration) -> Vec<String> {
+        let until = tokio::time::Instant::now() + timeout;
+        loop {
+            let records = self.records();
+            if records.len() >= count || tokio::time::Instant::now() >= until {
+                return records;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
