@@ -17,6 +17,20 @@ use fastrand::Rng;
 
 use crate::catalog::DataSource;
 
+/// `,"name":` as bytes: the start of every member of an event but the first.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+
+/// `{"name":` as bytes: the start of an event.
+macro_rules! first_key {
+    ($name:literal) => {
+        concat!("{\"", $name, "\":").as_bytes()
+    };
+}
+
 /// Events start at 2026-11-14T12:00:00Z unless [`EventGenerator::starting_at`] moves them.
 const DEFAULT_START_UNIX_MILLIS: u64 = 1_794_657_600_000;
 /// Distinct clients (address, user agent, TLS setup) a generator sends requests from.
@@ -505,22 +519,6 @@ fn put_blocked_headers(
     put_base64(out, scratch);
     out.push(b'"');
 }
-
-/// `,"name":` as bytes: the start of every member of an event but the first.
-macro_rules! key {
-    ($name:literal) => {
-        concat!(",\"", $name, "\":").as_bytes()
-    };
-}
-use key;
-
-/// `{"name":` as bytes: the start of an event.
-macro_rules! first_key {
-    ($name:literal) => {
-        concat!("{\"", $name, "\":").as_bytes()
-    };
-}
-use first_key;
 
 #[derive(Debug)]
 struct Host {

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line and calls [`startup::Application`]; tests build
 //! the same application on port 0.
 
+pub mod demo;
 pub mod ingest;
 pub mod pipeline;
 pub mod routes;
@@ -11,3 +12,4 @@ pub mod settings;
 pub mod sinks;
 pub mod startup;
 pub mod telemetry;
+pub mod tools;

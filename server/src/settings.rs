@@ -12,8 +12,20 @@ use clap::{Parser, ValueEnum};
     about = "Data Streaming: streams edge request logs and WAF events to your endpoints."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Server settings (when no subcommand is given, the server runs).
     #[command(flatten)]
     pub settings: Settings,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Send realistic events to an ingest API at a chosen rate.
+    Generate(crate::tools::generate::GenerateArgs),
+    /// A local HTTP endpoint that counts the records it receives (demo, benchmarks).
+    Receive(crate::tools::receive::ReceiveArgs),
 }
 
 #[derive(Clone, Debug, clap::Args)]
@@ -106,6 +118,16 @@ pub struct Settings {
     /// Largest ingest request body in bytes; larger ones are answered 413.
     #[arg(long, env = "DS_INGEST_MAX_BODY", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub ingest_max_body: usize,
+
+    /// Demo mode: with an empty database, seed a demo account (domain, ingest token and a
+    /// stream to this URL) and write its credentials to `demo-credentials.txt` in the data
+    /// directory.
+    #[arg(long, env = "DS_DEMO_RECEIVER", value_name = "URL")]
+    pub demo_receiver: Option<String>,
+
+    /// Demo mode: events per second the built-in generator sends (0: none).
+    #[arg(long, env = "DS_DEMO_RATE", default_value_t = 50, value_name = "N")]
+    pub demo_rate: u32,
 
     /// Log format on standard output.
     #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -41,6 +41,8 @@ pub enum StartupError {
     SecretKey(SecretError),
     #[error("cannot start the streaming engine: {0}")]
     Pipeline(DbError),
+    #[error("demo mode: {0}")]
+    Demo(String),
     #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
     Admin(String),
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
@@ -72,6 +74,12 @@ impl Application {
             .map_err(StartupError::Database)?;
         db.migrate().await.map_err(StartupError::Migration)?;
         create_admin_if_first_run(&db, &settings).await?;
+        let demo_credentials = match &settings.demo_receiver {
+            Some(url) => crate::demo::seed(&db, &secrets, url, &settings.data_dir)
+                .await
+                .map_err(StartupError::Demo)?,
+            None => None,
+        };
 
         let listener =
             TcpListener::bind(settings.bind)
@@ -121,6 +129,11 @@ impl Application {
         )
         .merge(ingest_router(pipeline, settings.ingest_max_body))
         .layer(TraceLayer::new_for_http());
+        if let Some(credentials) = demo_credentials
+            && settings.demo_rate > 0
+        {
+            spawn_demo_generator(local_addr, credentials, settings.demo_rate);
+        }
         Ok(Application {
             listener,
             router,
@@ -212,6 +225,28 @@ fn ingest_router(pipeline: Pipeline, max_body: usize) -> Router {
         .route("/ingest/{source}", post(ingest::ingest))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(pipeline)
+}
+
+/// The built-in generator, sending demo events to this server once it listens.
+fn spawn_demo_generator(addr: SocketAddr, credentials: PathBuf, rate: u32) {
+    let args = crate::tools::generate::GenerateArgs {
+        url: format!("http://{addr}"),
+        token: None,
+        token_file: Some(credentials),
+        source: engine::DataSource::EdgeApplications,
+        hosts: vec![crate::demo::DEMO_DOMAIN.to_string()],
+        rate: u64::from(rate),
+        events: 0,
+        duration: None,
+        batch: (rate as usize).clamp(1, 1000),
+        connections: 1,
+        quiet: true,
+    };
+    tokio::spawn(async move {
+        if let Err(e) = crate::tools::generate::run(args).await {
+            tracing::error!(error = %e, "demo generator stopped");
+        }
+    });
 }
 
 fn spawn_expired_session_cleanup(store: DbSessionStore) {

@@ -60,6 +60,8 @@ async fn unreachable_database_stops_start_up_naming_the_setting() {
         block_max_records: 2000,
         block_max_age: std::time::Duration::from_secs(60),
         ingest_max_body: 16 * 1024 * 1024,
+        demo_receiver: None,
+        demo_rate: 0,
         log_format: server::settings::LogFormat::Text,
     };
     let err = match server::startup::Application::build(settings).await {

@@ -85,6 +85,8 @@ pub async fn spawn_app_with(storage: Storage, adjust: impl FnOnce(&mut Settings)
         block_max_records: 2000,
         block_max_age: std::time::Duration::from_secs(60),
         ingest_max_body: 16 * 1024 * 1024,
+        demo_receiver: None,
+        demo_rate: 0,
         log_format: LogFormat::Text,
     };
     let mut settings = settings;

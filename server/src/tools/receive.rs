@@ -1,0 +1,89 @@
+//! `data-streaming receive`: a local HTTP endpoint that accepts blocks on any path and
+//! counts their records, printing a line a second (and, for the demo, a sample record).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct ReceiveArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3999")]
+    pub bind: SocketAddr,
+    /// Print a sample record with each report.
+    #[arg(long)]
+    pub show_sample: bool,
+    /// Exit once this many records arrived (0: never), printing the time it took.
+    #[arg(long, default_value_t = 0)]
+    pub expect: u64,
+}
+
+#[derive(Default)]
+struct Totals {
+    records: AtomicU64,
+    blocks: AtomicU64,
+    bytes: AtomicU64,
+    sample: std::sync::Mutex<String>,
+}
+
+async fn take(State(totals): State<Arc<Totals>>, body: Bytes) -> StatusCode {
+    let records = count_newlines(&body) + u64::from(!body.is_empty());
+    totals.records.fetch_add(records, Ordering::Relaxed);
+    totals.blocks.fetch_add(1, Ordering::Relaxed);
+    totals.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    if let Ok(mut sample) = totals.sample.try_lock() {
+        let first = body.split(|b| *b == b'\n').next().unwrap_or_default();
+        *sample = String::from_utf8_lossy(first).into_owned();
+    }
+    StatusCode::OK
+}
+
+fn count_newlines(body: &[u8]) -> u64 {
+    body.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+pub async fn run(args: ReceiveArgs) -> Result<(), String> {
+    let totals = Arc::new(Totals::default());
+    let app = Router::new().fallback(take).with_state(totals.clone());
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| format!("--bind {}: {e}", args.bind))?;
+    println!("receiving on http://{}/", args.bind);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut first_record_at: Option<Instant> = None;
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    let mut last = 0;
+    loop {
+        every_second.tick().await;
+        let records = totals.records.load(Ordering::Relaxed);
+        if records > 0 && first_record_at.is_none() {
+            first_record_at = Some(Instant::now());
+        }
+        if records != last {
+            println!(
+                "received {records} records in {} blocks ({} MB), +{}/s",
+                totals.blocks.load(Ordering::Relaxed),
+                totals.bytes.load(Ordering::Relaxed) / 1_000_000,
+                records - last
+            );
+            if args.show_sample {
+                println!(
+                    "  sample: {}",
+                    totals.sample.lock().map(|s| s.clone()).unwrap_or_default()
+                );
+            }
+            last = records;
+        }
+        if args.expect > 0 && records >= args.expect {
+            println!("all {records} expected records received");
+            return Ok(());
+        }
+    }
+}
