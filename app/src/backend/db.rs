@@ -150,6 +150,14 @@ impl Db {
     }
 }
 
+/// `NotFound` unless the statement touched a row (an id of another account touches none).
+pub fn expect_row(result: sqlx::any::AnyQueryResult) -> Result<(), DbError> {
+    if result.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
 pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::db::{Db, DbError, now_millis};
+use super::db::{Db, DbError, expect_row, now_millis};
 use crate::model::Domain;
 
 impl Db {
@@ -39,28 +39,24 @@ impl Db {
     }
 
     pub async fn rename_domain(&self, account_id: i64, id: i64, name: &str) -> Result<(), DbError> {
-        let done = sqlx::query("UPDATE domains SET name = $1 WHERE account_id = $2 AND id = $3")
-            .bind(name)
-            .bind(account_id)
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(|e| DbError::on_unique(e, "this domain"))?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        expect_row(
+            sqlx::query("UPDATE domains SET name = $1 WHERE account_id = $2 AND id = $3")
+                .bind(name)
+                .bind(account_id)
+                .bind(id)
+                .execute(self.pool())
+                .await
+                .map_err(|e| DbError::on_unique(e, "this domain"))?,
+        )
     }
 
     pub async fn delete_domain(&self, account_id: i64, id: i64) -> Result<(), DbError> {
-        let done = sqlx::query("DELETE FROM domains WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        expect_row(
+            sqlx::query("DELETE FROM domains WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 }

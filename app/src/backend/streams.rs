@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::db::{Db, DbError, now_millis};
+use super::db::{Db, DbError, expect_row, now_millis};
 use super::secrets::SecretBox;
 use crate::model::{EndpointInput, EndpointType, StreamInput, StreamSummary};
 
@@ -288,18 +288,17 @@ impl Db {
         if !input.all_domains {
             for domain_id in &input.domain_ids {
                 // The domain must be this account's: the insert selects it by both ids.
-                let done = sqlx::query(
-                    "INSERT INTO stream_domains (stream_id, domain_id) \
-                     SELECT $1, id FROM domains WHERE account_id = $2 AND id = $3",
-                )
-                .bind(id)
-                .bind(account_id)
-                .bind(domain_id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(DbError::NotFound);
-                }
+                expect_row(
+                    sqlx::query(
+                        "INSERT INTO stream_domains (stream_id, domain_id) \
+                         SELECT $1, id FROM domains WHERE account_id = $2 AND id = $3",
+                    )
+                    .bind(id)
+                    .bind(account_id)
+                    .bind(domain_id)
+                    .execute(&mut *tx)
+                    .await?,
+                )?;
             }
         }
         tx.commit().await?;
@@ -312,31 +311,27 @@ impl Db {
         id: i64,
         active: bool,
     ) -> Result<(), DbError> {
-        let done = sqlx::query(
-            "UPDATE streams SET active = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
-        )
-        .bind(i64::from(active))
-        .bind(now_millis())
-        .bind(account_id)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
-    }
-
-    pub async fn delete_stream(&self, account_id: i64, id: i64) -> Result<(), DbError> {
-        let done = sqlx::query("DELETE FROM streams WHERE account_id = $1 AND id = $2")
+        expect_row(
+            sqlx::query(
+                "UPDATE streams SET active = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
+            )
+            .bind(i64::from(active))
+            .bind(now_millis())
             .bind(account_id)
             .bind(id)
             .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+            .await?,
+        )
+    }
+
+    pub async fn delete_stream(&self, account_id: i64, id: i64) -> Result<(), DbError> {
+        expect_row(
+            sqlx::query("DELETE FROM streams WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     /// Names of the account's streams that use a domain (to refuse deleting it).

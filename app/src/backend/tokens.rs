@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::db::{Db, DbError, now_millis};
+use super::db::{Db, DbError, expect_row, now_millis};
 use crate::model::IngestToken;
 
 const TOKEN_PREFIX: &str = "dsi_";
@@ -76,15 +76,13 @@ impl Db {
     }
 
     pub async fn revoke_ingest_token(&self, account_id: i64, id: i64) -> Result<(), DbError> {
-        let done = sqlx::query("DELETE FROM ingest_tokens WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        expect_row(
+            sqlx::query("DELETE FROM ingest_tokens WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     /// Every valid token hash with its account: the ingest API's in-memory table.

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::db::{Db, DbError, now_millis};
+use super::db::{Db, DbError, expect_row, now_millis};
 use crate::model::{Member, Role};
 
 /// A user row with its password hash: server-only.
@@ -155,16 +155,14 @@ impl Db {
     }
 
     pub async fn set_role(&self, account_id: i64, user_id: i64, role: Role) -> Result<(), DbError> {
-        let done = sqlx::query("UPDATE users SET role = $1 WHERE account_id = $2 AND id = $3")
-            .bind(role.as_str())
-            .bind(account_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        expect_row(
+            sqlx::query("UPDATE users SET role = $1 WHERE account_id = $2 AND id = $3")
+                .bind(role.as_str())
+                .bind(account_id)
+                .bind(user_id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     pub async fn set_password_hash(
@@ -173,28 +171,23 @@ impl Db {
         user_id: i64,
         password_hash: &str,
     ) -> Result<(), DbError> {
-        let done =
+        expect_row(
             sqlx::query("UPDATE users SET password_hash = $1 WHERE account_id = $2 AND id = $3")
                 .bind(password_hash)
                 .bind(account_id)
                 .bind(user_id)
                 .execute(self.pool())
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+                .await?,
+        )
     }
 
     pub async fn delete_user(&self, account_id: i64, user_id: i64) -> Result<(), DbError> {
-        let done = sqlx::query("DELETE FROM users WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        expect_row(
+            sqlx::query("DELETE FROM users WHERE account_id = $1 AND id = $2")
+                .bind(account_id)
+                .bind(user_id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 }

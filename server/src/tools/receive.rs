@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::serve::ListenerExt;
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct ReceiveArgs {
@@ -19,7 +20,7 @@ pub struct ReceiveArgs {
     /// Print a sample record with each report.
     #[arg(long)]
     pub show_sample: bool,
-    /// Exit once this many records arrived (0: never), printing the time it took.
+    /// Exit once this many records arrived (0: never).
     #[arg(long, default_value_t = 0)]
     pub expect: u64,
 }
@@ -30,11 +31,17 @@ struct Totals {
     blocks: AtomicU64,
     bytes: AtomicU64,
     sample: std::sync::Mutex<String>,
+    /// `--expect`: woken when that many records arrived.
+    expected: u64,
+    all_arrived: tokio::sync::Notify,
 }
 
 async fn take(State(totals): State<Arc<Totals>>, body: Bytes) -> StatusCode {
     let records = count_newlines(&body) + u64::from(!body.is_empty());
-    totals.records.fetch_add(records, Ordering::Relaxed);
+    let total = totals.records.fetch_add(records, Ordering::Relaxed) + records;
+    if totals.expected > 0 && total >= totals.expected {
+        totals.all_arrived.notify_one();
+    }
     totals.blocks.fetch_add(1, Ordering::Relaxed);
     totals.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
     if let Ok(mut sample) = totals.sample.try_lock() {
@@ -49,23 +56,32 @@ fn count_newlines(body: &[u8]) -> u64 {
 }
 
 pub async fn run(args: ReceiveArgs) -> Result<(), String> {
-    let totals = Arc::new(Totals::default());
-    let app = Router::new().fallback(take).with_state(totals.clone());
+    let totals = Arc::new(Totals {
+        expected: args.expect,
+        ..Totals::default()
+    });
+    // Blocks are megabytes: no body limit.
+    let app = Router::new()
+        .fallback(take)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(totals.clone());
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .map_err(|e| format!("--bind {}: {e}", args.bind))?;
+        .map_err(|e| format!("--bind {}: {e}", args.bind))?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
     println!("receiving on http://{}/", args.bind);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut first_record_at: Option<Instant> = None;
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     let mut last = 0;
     loop {
-        every_second.tick().await;
-        let records = totals.records.load(Ordering::Relaxed);
-        if records > 0 && first_record_at.is_none() {
-            first_record_at = Some(Instant::now());
+        tokio::select! {
+            _ = every_second.tick() => {}
+            () = totals.all_arrived.notified() => {}
         }
+        let records = totals.records.load(Ordering::Relaxed);
         if records != last {
             println!(
                 "received {records} records in {} blocks ({} MB), +{}/s",

@@ -46,24 +46,8 @@ async fn healthz_and_home_page_on_postgres() {
 #[tokio::test]
 async fn unreachable_database_stops_start_up_naming_the_setting() {
     let data_dir = tempfile::tempdir().unwrap();
-    let settings = server::settings::Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.path().to_path_buf(),
-        database_url: Some("postgres://nobody:secret@127.0.0.1:1/none".into()),
-        site_root: data_dir.path().join("site"),
-        secure_cookies: false,
-        admin_email: None,
-        admin_password: None,
-        admin_account: "My account".into(),
-        secret_key: None,
-        secret_key_file: None,
-        block_max_records: 2000,
-        block_max_age: std::time::Duration::from_secs(60),
-        ingest_max_body: 16 * 1024 * 1024,
-        demo_receiver: None,
-        demo_rate: 0,
-        log_format: server::settings::LogFormat::Text,
-    };
+    let mut settings = crate::helpers::test_settings(data_dir.path());
+    settings.database_url = Some("postgres://nobody:secret@127.0.0.1:1/none".into());
     let err = match server::startup::Application::build(settings).await {
         Ok(_) => panic!("start-up must fail on an unreachable database"),
         Err(e) => e.to_string(),

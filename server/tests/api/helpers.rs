@@ -54,6 +54,28 @@ pub async fn fresh_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
+/// The server's settings for a test: port 0, SQLite in `data_dir`, no demo.
+pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: None,
+        site_root: data_dir.join("site"),
+        secure_cookies: false,
+        admin_email: None,
+        admin_password: None,
+        admin_account: "My account".into(),
+        secret_key: None,
+        secret_key_file: None,
+        block_max_records: 2000,
+        block_max_age: std::time::Duration::from_secs(60),
+        ingest_max_body: 16 * 1024 * 1024,
+        demo_receiver: None,
+        demo_rate: 0,
+        log_format: LogFormat::Text,
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Storage {
     Sqlite,
@@ -71,25 +93,8 @@ pub async fn spawn_app_with(storage: Storage, adjust: impl FnOnce(&mut Settings)
         Storage::Sqlite => None,
         Storage::Postgres => Some(fresh_postgres_database().await),
     };
-    let settings = Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.path().to_path_buf(),
-        database_url,
-        site_root: data_dir.path().join("site"),
-        secure_cookies: false,
-        admin_email: None,
-        admin_password: None,
-        admin_account: "My account".into(),
-        secret_key: None,
-        secret_key_file: None,
-        block_max_records: 2000,
-        block_max_age: std::time::Duration::from_secs(60),
-        ingest_max_body: 16 * 1024 * 1024,
-        demo_receiver: None,
-        demo_rate: 0,
-        log_format: LogFormat::Text,
-    };
-    let mut settings = settings;
+    let mut settings = test_settings(data_dir.path());
+    settings.database_url = database_url;
     adjust(&mut settings);
     start(settings, std::sync::Arc::new(data_dir)).await
 }

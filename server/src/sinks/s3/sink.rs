@@ -1,0 +1,168 @@
+//! PUTs one object per block, path-style, to any S3-compatible host.
+//!
+//! Object key: `<prefix>_<TIMESTAMP>_<UUID>` where TIMESTAMP is the block's sealing time in
+//! UTC as `YYYYMMDDTHHMMSSZ` and UUID is the block id, so a retried block rewrites the
+//! same object. Without a prefix the key is `<TIMESTAMP>_<UUID>`.
+
+use std::io::Write;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::config::{S3Compression, S3SinkConfig};
+use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+
+/// Errors that a retry cannot fix: the settings (bucket, keys) must change first.
+const TERMINAL_CODES: [&str; 7] = [
+    "NoSuchBucket",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidBucketName",
+    "AllAccessDisabled",
+    "InvalidArgument",
+];
+
+pub struct S3Sink {
+    client: aws_sdk_s3::Client,
+    config: S3SinkConfig,
+}
+
+pub fn object_key(prefix: &str, block: &OutgoingBlock) -> String {
+    let timestamp = format_utc(block.sealed_at);
+    if prefix.is_empty() {
+        format!("{timestamp}_{}", block.id)
+    } else {
+        format!("{prefix}_{timestamp}_{}", block.id)
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` (UTC), from the civil-from-days algorithm (no time-zone data needed).
+fn format_utc(at: std::time::SystemTime) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl S3Sink {
+    pub fn new(config: S3SinkConfig) -> S3Sink {
+        let s3_config = aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(&config.host_url)
+            .region(Region::new(config.region.clone()))
+            .credentials_provider(Credentials::new(
+                config.access_key.clone(),
+                config.secret_key.clone(),
+                None,
+                None,
+                "data-streaming",
+            ))
+            .force_path_style(true)
+            .build();
+        S3Sink {
+            client: aws_sdk_s3::Client::from_conf(s3_config),
+            config,
+        }
+    }
+
+    async fn put(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+        let body = match self.config.compression {
+            S3Compression::None => block.body.clone(),
+            S3Compression::Gzip => gzip(&block.body)?.into(),
+        };
+        self.client
+            .put_object()
+            .bucket(&self.config.bucket)
+            .key(object_key(&self.config.prefix, block))
+            .content_type(&self.config.content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+impl Sink for S3Sink {
+    fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a> {
+        Box::pin(self.put(block))
+    }
+}
+
+fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| DeliveryError::Terminal {
+            reason: format!("gzip: {e}"),
+        })
+}
+
+fn classify<E: ProvideErrorMetadata>(error: SdkError<E, HttpResponse>) -> DeliveryError {
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    let code = error.code().map(str::to_string);
+    let reason = match (&code, status) {
+        (Some(code), Some(status)) => format!("S3 {code} (HTTP {status})"),
+        (None, Some(status)) => format!("S3 HTTP {status}"),
+        (_, None) => match &error {
+            SdkError::TimeoutError(_) => "S3 request timed out".to_string(),
+            SdkError::DispatchFailure(_) => "cannot connect to the S3 host".to_string(),
+            _ => "S3 request could not be built".to_string(),
+        },
+    };
+    let terminal = code.as_deref().is_some_and(|c| TERMINAL_CODES.contains(&c))
+        || status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429);
+    if terminal {
+        DeliveryError::Terminal { reason }
+    } else {
+        DeliveryError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn keys_have_prefix_utc_timestamp_and_block_id() {
+        let block = OutgoingBlock {
+            id: uuid::Uuid::nil(),
+            records: 1,
+            body: "x".into(),
+            sealed_at: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        };
+        assert_eq!(
+            object_key("waf_logs", &block),
+            "waf_logs_20261118T110640Z_00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)), "20000229T000000Z");
+        assert!(object_key("", &block).starts_with("20261118T110640Z_"));
+    }
+}
