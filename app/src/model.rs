@@ -234,8 +234,52 @@ pub struct StreamSummary {
     pub template: String,
     pub endpoint_type: EndpointType,
     pub active: bool,
-    /// Last delivery outcome, for the list ("—" until the first delivery).
-    pub last_status: String,
+    pub status: DeliveryStatus,
+}
+
+/// What the engine last did for a stream.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryStatus {
+    /// Unix milliseconds.
+    pub last_success_at: Option<i64>,
+    pub last_error_at: Option<i64>,
+    /// A status code or a short reason.
+    pub last_error: Option<String>,
+    pub records_delivered: i64,
+    pub bytes_delivered: i64,
+    /// Blocks the endpoint refused for good.
+    pub blocks_failed: i64,
+}
+
+impl DeliveryStatus {
+    /// The list's one-line summary.
+    pub fn summary(&self) -> String {
+        let failing = match (self.last_error_at, self.last_success_at) {
+            (Some(error), Some(success)) => error > success,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        match (
+            failing,
+            &self.last_error,
+            self.last_error_at,
+            self.last_success_at,
+        ) {
+            (true, Some(reason), Some(at), _) => {
+                format!("Error: {reason} ({})", format_utc_millis(at))
+            }
+            (_, _, _, Some(at)) => format!(
+                "OK {} · {} records",
+                format_utc_millis(at),
+                self.records_delivered
+            ),
+            _ => "—".to_string(),
+        }
+    }
+
+    pub fn is_failing(&self) -> bool {
+        self.summary().starts_with("Error")
+    }
 }
 
 /// An ingest token as listed on the console (the token itself is shown once, at creation).
@@ -254,4 +298,26 @@ pub struct IngestToken {
 pub struct CreatedToken {
     pub token: String,
     pub listed: IngestToken,
+}
+
+/// UTC calendar fields of a Unix time in seconds: (year, month, day, hour, minute, second).
+/// (Howard Hinnant's days-to-civil algorithm: no time-zone data needed, same in the browser.)
+pub fn utc_fields(unix_secs: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let (days, rem) = (unix_secs.div_euclid(86_400), unix_secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// `2026-11-25 18:42:01 UTC`, for Unix milliseconds.
+pub fn format_utc_millis(unix_millis: i64) -> String {
+    let (y, mo, d, h, mi, s) = utc_fields(unix_millis.div_euclid(1000));
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
 }

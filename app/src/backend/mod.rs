@@ -6,6 +6,7 @@ pub mod db;
 pub mod domains;
 pub mod secrets;
 pub mod session_store;
+pub mod status;
 pub mod streams;
 pub mod tokens;
 pub mod users;

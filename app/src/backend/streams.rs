@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::db::{Db, DbError, expect_row, now_millis};
 use super::secrets::SecretBox;
-use crate::model::{EndpointInput, EndpointType, StreamInput, StreamSummary};
+use crate::model::{DeliveryStatus, EndpointInput, EndpointType, StreamInput, StreamSummary};
 
 /// The secret parts of an endpoint, stored sealed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -180,8 +180,13 @@ impl Db {
 
     pub async fn stream_summaries(&self, account_id: i64) -> Result<Vec<StreamSummary>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, name, data_source, template, endpoint_type, active FROM streams \
-             WHERE account_id = $1 ORDER BY name",
+            "SELECT s.id, s.name, s.data_source, s.template, s.endpoint_type, s.active, \
+             st.last_success_at, st.last_error_at, st.last_error, \
+             COALESCE(st.records_delivered, 0) AS records_delivered, \
+             COALESCE(st.bytes_delivered, 0) AS bytes_delivered, \
+             COALESCE(st.blocks_failed, 0) AS blocks_failed \
+             FROM streams s LEFT JOIN stream_status st ON st.stream_id = s.id \
+             WHERE s.account_id = $1 ORDER BY s.name",
         )
         .bind(account_id)
         .fetch_all(self.pool())
@@ -196,7 +201,14 @@ impl Db {
                     template: r.try_get("template")?,
                     endpoint_type: endpoint_type.parse().map_err(DbError::Corrupt)?,
                     active: r.try_get::<i64, _>("active")? != 0,
-                    last_status: "—".into(),
+                    status: DeliveryStatus {
+                        last_success_at: r.try_get("last_success_at")?,
+                        last_error_at: r.try_get("last_error_at")?,
+                        last_error: r.try_get("last_error")?,
+                        records_delivered: r.try_get("records_delivered")?,
+                        bytes_delivered: r.try_get("bytes_delivered")?,
+                        blocks_failed: r.try_get("blocks_failed")?,
+                    },
                 })
             })
             .collect()

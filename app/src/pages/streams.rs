@@ -113,7 +113,7 @@ pub fn StreamsPage() -> impl IntoView {
                                                     <span class="slider"></span>
                                                 </label>
                                             </td>
-                                            <td class="muted">{s.last_status.clone()}</td>
+                                            <td class="status" class:failing=s.status.is_failing()>{s.status.summary()}</td>
                                             <td>
                                                 <Show when=can_edit>
                                                     <button

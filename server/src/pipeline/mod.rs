@@ -22,6 +22,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::sinks::Sink;
 use crate::sinks::http::{HttpSink, HttpSinkConfig};
+use crate::sinks::kafka::{KafkaSink, KafkaSinkConfig};
+use crate::sinks::s3::{S3Sink, S3SinkConfig};
 pub use worker::RecordChunk;
 
 /// Rendered-record chunks (one per ingest request) waiting for a stream's worker.
@@ -132,13 +134,18 @@ impl Pipeline {
                         }
                     }
                 }
-                // Not routed until their sinks exist: no record is accepted for them.
-                EndpointType::S3 | EndpointType::Kafka => {
-                    tracing::warn!(
-                        stream_id = id,
-                        "S3 and Kafka delivery are not available yet: stream not started"
-                    );
-                    continue;
+                EndpointType::S3 => Arc::new(S3Sink::new(S3SinkConfig::from_stream(
+                    &stream.input.endpoint,
+                    &stream.secrets,
+                ))),
+                EndpointType::Kafka => {
+                    match KafkaSink::new(KafkaSinkConfig::from_stream(&stream.input.endpoint)) {
+                        Ok(sink) => Arc::new(sink),
+                        Err(e) => {
+                            tracing::error!(stream_id = id, error = %e, "stream not started: bad endpoint settings");
+                            continue;
+                        }
+                    }
                 }
             };
             let Ok(source) = stream.input.data_source.parse::<DataSource>() else {
@@ -196,7 +203,12 @@ impl Pipeline {
                         worker.sink.send_replace(sink.clone());
                     }
                     None => {
-                        workers.insert(*id, worker::spawn(*id, sink.clone(), inner.limits));
+                        let target = worker::Target {
+                            db: inner.db.clone(),
+                            account_id,
+                            stream_id: *id,
+                        };
+                        workers.insert(*id, worker::spawn(target, sink.clone(), inner.limits));
                     }
                 }
             }

@@ -25,10 +25,18 @@ impl RecordChunk {
     }
 }
 
-pub(super) fn spawn(stream_id: i64, sink: Arc<dyn Sink>, limits: BlockLimits) -> StreamWorker {
+/// Whose blocks a worker delivers, and where it records the outcome.
+#[derive(Clone)]
+pub(super) struct Target {
+    pub db: app::backend::Db,
+    pub account_id: i64,
+    pub stream_id: i64,
+}
+
+pub(super) fn spawn(target: Target, sink: Arc<dyn Sink>, limits: BlockLimits) -> StreamWorker {
     let (sender, records) = mpsc::channel(RECORD_CHUNKS_PER_STREAM);
     let (sink_sender, sink_receiver) = watch::channel(sink);
-    tokio::spawn(batch(stream_id, records, sink_receiver, limits));
+    tokio::spawn(batch(target, records, sink_receiver, limits));
     StreamWorker {
         sender,
         sink: sink_sender,
@@ -37,13 +45,14 @@ pub(super) fn spawn(stream_id: i64, sink: Arc<dyn Sink>, limits: BlockLimits) ->
 
 /// Runs until every sender is gone (the stream stopped), then seals and delivers the rest.
 async fn batch(
-    stream_id: i64,
+    target: Target,
     mut records: mpsc::Receiver<RecordChunk>,
     sink: watch::Receiver<Arc<dyn Sink>>,
     limits: BlockLimits,
 ) {
     let (blocks, sealed) = mpsc::channel::<OutgoingBlock>(BLOCKS_PER_STREAM);
-    let delivery = tokio::spawn(deliver(stream_id, sealed, sink));
+    let stream_id = target.stream_id;
+    let delivery = tokio::spawn(deliver(target, sealed, sink));
     let mut builder = BlockBuilder::new(limits);
     loop {
         let deadline = builder.deadline().map(tokio::time::Instant::from_std);
@@ -84,26 +93,44 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 async fn deliver(
-    stream_id: i64,
+    target: Target,
     mut sealed: mpsc::Receiver<OutgoingBlock>,
     sink: watch::Receiver<Arc<dyn Sink>>,
 ) {
+    let Target {
+        db,
+        account_id,
+        stream_id,
+    } = target;
     let policy = RetryPolicy::default();
     while let Some(block) = sealed.recv().await {
         // The endpoint in force when the block is sent (a save may have changed it).
         let current = sink.borrow().clone();
+        let mut failures = Vec::new();
         let outcome = deliver_with_retries(current.as_ref(), &block, &policy, |error, attempt| {
             tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
+            failures.push(error.to_string());
         })
         .await;
+        // Status writes are best effort: a stream deleted meanwhile has no status row.
+        if let Some(reason) = failures.last() {
+            let gave_up = outcome.is_err();
+            let _ = db
+                .record_delivery_error(account_id, stream_id, reason, gave_up)
+                .await;
+        }
         match outcome {
-            Ok(attempts) => tracing::debug!(
-                stream_id,
-                block_id = %block.id,
-                records = block.records,
-                attempts,
-                "block delivered"
-            ),
+            Ok(attempts) => {
+                let _ = db
+                    .record_delivery(
+                        account_id,
+                        stream_id,
+                        block.records as i64,
+                        block.body.len() as i64,
+                    )
+                    .await;
+                tracing::debug!(stream_id, block_id = %block.id, records = block.records, attempts, "block delivered");
+            }
             Err(error) => tracing::error!(
                 stream_id,
                 block_id = %block.id,

@@ -3,7 +3,9 @@
 //! [`retry`] decides what is tried again and when.
 
 pub mod http;
+pub mod kafka;
 pub mod retry;
+pub mod s3;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,6 +21,8 @@ pub struct OutgoingBlock {
     pub records: usize,
     /// Records joined by `\n`.
     pub body: Bytes,
+    /// When the block was sealed (in S3 object keys).
+    pub sealed_at: std::time::SystemTime,
 }
 
 impl From<engine::Block> for OutgoingBlock {
@@ -27,6 +31,7 @@ impl From<engine::Block> for OutgoingBlock {
             id: block.id,
             records: block.records,
             body: Bytes::from(block.body),
+            sealed_at: std::time::SystemTime::now(),
         }
     }
 }

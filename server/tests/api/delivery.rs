@@ -9,16 +9,16 @@ use serde_json::{Value, json};
 use crate::helpers::{Browser, Storage, TestApp, spawn_app_with};
 use crate::receiver::Receiver;
 
-const HOST: &str = "shop.acme.test";
+pub const HOST: &str = "shop.acme.test";
 
-struct Setup {
-    app: TestApp,
-    owner: Browser,
-    token: String,
-    domain_id: i64,
+pub struct Setup {
+    pub app: TestApp,
+    pub owner: Browser,
+    pub token: String,
+    pub domain_id: i64,
 }
 
-async fn setup(max_records: u32, max_age: Duration) -> Setup {
+pub async fn setup(max_records: u32, max_age: Duration) -> Setup {
     let app = spawn_app_with(Storage::Sqlite, |s| {
         s.block_max_records = max_records;
         s.block_max_age = max_age;
@@ -56,7 +56,7 @@ fn http_stream(name: &str, url: &str, domain_id: i64, template: &str) -> StreamI
     s
 }
 
-async fn save_stream(owner: &Browser, stream: &StreamInput) -> i64 {
+pub async fn save_stream(owner: &Browser, stream: &StreamInput) -> i64 {
     let r = owner
         .client
         .post(format!("{}/api/save_stream", owner.address))
@@ -71,12 +71,12 @@ async fn save_stream(owner: &Browser, stream: &StreamInput) -> i64 {
     body.as_i64().unwrap()
 }
 
-fn event(i: usize, host: &str) -> String {
+pub fn event(i: usize, host: &str) -> String {
     json!({"host": host, "request_id": format!("req-{i:06}"), "status": 200, "request_uri": format!("/p?i={i}")})
         .to_string()
 }
 
-async fn ingest(setup: &Setup, source: &str, body: String) -> (u16, Value) {
+pub async fn ingest(setup: &Setup, source: &str, body: String) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/ingest/{source}", setup.app.address))
         .bearer_auth(&setup.token)
@@ -89,7 +89,7 @@ async fn ingest(setup: &Setup, source: &str, body: String) -> (u16, Value) {
 }
 
 /// Applying a saved configuration is asynchronous; the spec allows up to 1 s.
-async fn settle() {
+pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
 }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod delivery;
+mod endpoints;
 mod health;
 mod helpers;
 mod logs;

@@ -25,7 +25,10 @@ impl KafkaSink {
             .set("bootstrap.servers", &config.bootstrap_servers)
             .set("acks", "all")
             .set("enable.idempotence", "true")
-            .set("message.timeout.ms", MESSAGE_TIMEOUT.as_millis().to_string())
+            .set(
+                "message.timeout.ms",
+                MESSAGE_TIMEOUT.as_millis().to_string(),
+            )
             .set("linger.ms", "5")
             .create()
             .map_err(|e| format!("Kafka producer: {e}"))?;
@@ -47,7 +50,9 @@ impl KafkaSink {
             acknowledgements.push(self.producer.send(message, MESSAGE_TIMEOUT));
         }
         for acknowledgement in acknowledgements {
-            acknowledgement.await.map_err(|(error, _)| classify(error))?;
+            acknowledgement
+                .await
+                .map_err(|(error, _)| classify(error))?;
         }
         Ok(())
     }
@@ -65,7 +70,9 @@ fn classify(error: KafkaError) -> DeliveryError {
         Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
             "Kafka: unknown topic".to_string()
         }
-        Some(RDKafkaErrorCode::MessageTimedOut) => "Kafka: cluster unreachable or not acknowledging (timed out)".to_string(),
+        Some(RDKafkaErrorCode::MessageTimedOut) => {
+            "Kafka: cluster unreachable or not acknowledging (timed out)".to_string()
+        }
         _ => format!("Kafka: {error}"),
     };
     match code {

@@ -39,28 +39,14 @@ pub fn object_key(prefix: &str, block: &OutgoingBlock) -> String {
     }
 }
 
-/// `YYYYMMDDTHHMMSSZ` (UTC), from the civil-from-days algorithm (no time-zone data needed).
+/// `YYYYMMDDTHHMMSSZ` (UTC).
 fn format_utc(at: std::time::SystemTime) -> String {
     let secs = at
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (year, month, day, hour, minute, second) = app::model::utc_fields(secs);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
 }
 
 impl S3Sink {
@@ -162,7 +148,10 @@ mod tests {
             object_key("waf_logs", &block),
             "waf_logs_20261118T110640Z_00000000-0000-0000-0000-000000000000"
         );
-        assert_eq!(format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)), "20000229T000000Z");
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
+        );
         assert!(object_key("", &block).starts_with("20261118T110640Z_"));
     }
 }

@@ -1,0 +1,57 @@
+//! Delivery status per stream: last success, last error, totals. Written by the engine
+//! after each delivery attempt, read by the Data Streaming list.
+
+use super::db::{Db, DbError, now_millis};
+
+impl Db {
+    /// Adds a delivered block to the stream's totals.
+    pub async fn record_delivery(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+        records: i64,
+        bytes: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO stream_status (stream_id, account_id, last_success_at, records_delivered, \
+             bytes_delivered) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (stream_id) DO UPDATE SET last_success_at = excluded.last_success_at, \
+             records_delivered = stream_status.records_delivered + excluded.records_delivered, \
+             bytes_delivered = stream_status.bytes_delivered + excluded.bytes_delivered",
+        )
+        .bind(stream_id)
+        .bind(account_id)
+        .bind(now_millis())
+        .bind(records)
+        .bind(bytes)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt (`reason` is short and holds no secret); `gave_up` counts
+    /// a block the endpoint refused for good.
+    pub async fn record_delivery_error(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+        reason: &str,
+        gave_up: bool,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO stream_status (stream_id, account_id, last_error_at, last_error, \
+             blocks_failed) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (stream_id) DO UPDATE SET last_error_at = excluded.last_error_at, \
+             last_error = excluded.last_error, \
+             blocks_failed = stream_status.blocks_failed + excluded.blocks_failed",
+        )
+        .bind(stream_id)
+        .bind(account_id)
+        .bind(now_millis())
+        .bind(reason)
+        .bind(i64::from(gave_up))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,265 @@
+//! S3 and Kafka delivery against the real services the test command starts.
+
+use std::io::Read;
+use std::time::Duration;
+
+use app::model::{EndpointType, StreamInput};
+use aws_sdk_s3::config::{Credentials, Region};
+use rdkafka::ClientConfig;
+use rdkafka::Message;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Headers;
+use serde_json::{Value, json};
+
+use crate::delivery::{HOST, event, ingest, save_stream, settle, setup};
+use crate::helpers::required_env;
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+fn s3_client() -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(required_env("DS_TEST_S3_ENDPOINT"))
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            required_env("DS_TEST_S3_ACCESS_KEY"),
+            required_env("DS_TEST_S3_SECRET_KEY"),
+            None,
+            None,
+            "test",
+        ))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> StreamInput {
+    let mut s = StreamInput {
+        name: format!("S3 {content_type}"),
+        template: "custom".into(),
+        custom_template: r#"{"id": "$request_id", "host": "$host"}"#.into(),
+        domain_ids: vec![domain_id],
+        ..StreamInput::default()
+    };
+    s.endpoint.endpoint_type = EndpointType::S3;
+    s.endpoint.host_url = required_env("DS_TEST_S3_ENDPOINT");
+    s.endpoint.bucket = bucket.into();
+    s.endpoint.region = "us-east-1".into();
+    s.endpoint.access_key = required_env("DS_TEST_S3_ACCESS_KEY");
+    s.endpoint.secret_key = secret.into();
+    s.endpoint.prefix = "waf_logs".into();
+    s.endpoint.content_type = content_type.into();
+    s
+}
+
+/// Every object of the bucket: (key, content type, decompressed body).
+async fn objects(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, String, String)> {
+    let listed = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut objects = Vec::new();
+    for object in listed.contents() {
+        let key = object.key().unwrap().to_string();
+        let got = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let content_type = got.content_type().unwrap_or_default().to_string();
+        let bytes = got.body.collect().await.unwrap().into_bytes();
+        let body = if content_type == "application/gzip" {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        objects.push((key, content_type, body));
+    }
+    objects
+}
+
+async fn wait_for_objects(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    records: usize,
+) -> Vec<(String, String, String)> {
+    for _ in 0..100 {
+        let found = objects(client, bucket).await;
+        if found
+            .iter()
+            .map(|(_, _, body)| body.split('\n').count())
+            .sum::<usize>()
+            >= records
+        {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    objects(client, bucket).await
+}
+
+#[tokio::test]
+async fn s3_objects_per_block_plain_and_gzip() {
+    let s = setup(100, Duration::from_millis(300)).await;
+    let client = s3_client();
+    for content_type in ["plain/text", "application/gzip"] {
+        let bucket = unique("ds-s3");
+        client.create_bucket().bucket(&bucket).send().await.unwrap();
+        save_stream(
+            &s.owner,
+            &s3_stream(
+                s.domain_id,
+                &bucket,
+                content_type,
+                &required_env("DS_TEST_S3_SECRET_KEY"),
+            ),
+        )
+        .await;
+        settle().await;
+        let body: Vec<String> = (0..150).map(|i| event(i, HOST)).collect();
+        ingest(&s, "edge_applications", body.join("\n")).await;
+
+        let found = wait_for_objects(&client, &bucket, 150).await;
+        assert_eq!(found.len(), 2, "one object per block (100 + 50)");
+        let mut ids = Vec::new();
+        for (key, object_type, text) in &found {
+            let parts: Vec<&str> = key.splitn(4, '_').collect();
+            assert_eq!(parts[0..2], ["waf", "logs"], "{key}");
+            assert!(
+                parts[2].len() == 16 && parts[2].ends_with('Z') && parts[2].as_bytes()[8] == b'T',
+                "{key}"
+            );
+            assert!(uuid::Uuid::parse_str(parts[3]).is_ok(), "{key}");
+            assert_eq!(object_type, content_type);
+            for line in text.split('\n') {
+                let value: Value = serde_json::from_str(line).unwrap();
+                assert_eq!(value["host"], HOST);
+                ids.push(value["id"].as_str().unwrap().to_string());
+            }
+        }
+        ids.sort();
+        let expected: Vec<String> = (0..150).map(|i| format!("req-{i:06}")).collect();
+        assert_eq!(ids, expected, "exactly the records sent ({content_type})");
+        // The next content type gets its own stream; stop this one.
+        let (_, list) = s.owner.call_json("list_streams", &[]).await;
+        for stream in list.as_array().unwrap() {
+            let id = stream["id"].as_i64().unwrap().to_string();
+            s.owner
+                .call_json("set_stream_active", &[("id", &id), ("active", "false")])
+                .await;
+        }
+        settle().await;
+    }
+}
+
+#[tokio::test]
+async fn s3_wrong_secret_key_shows_the_error_on_the_stream() {
+    let s = setup(100, Duration::from_millis(200)).await;
+    let client = s3_client();
+    let bucket = unique("ds-s3-denied");
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    save_stream(
+        &s.owner,
+        &s3_stream(s.domain_id, &bucket, "plain/text", "not-the-secret"),
+    )
+    .await;
+    settle().await;
+    ingest(&s, "edge_applications", event(1, HOST)).await;
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        let (_, list) = s.owner.call_json("list_streams", &[]).await;
+        status = list[0]["status"].clone();
+        if status["last_error"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("SignatureDoesNotMatch"),
+        "{status}"
+    );
+    assert!(objects(&client, &bucket).await.is_empty());
+}
+
+#[tokio::test]
+async fn kafka_one_message_per_record() {
+    let bootstrap = required_env("DS_TEST_KAFKA_BOOTSTRAP");
+    let topic = unique("ds-edge");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    admin
+        .create_topics(
+            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+
+    let s = setup(100, Duration::from_millis(300)).await;
+    let mut stream = StreamInput {
+        name: "Kafka".into(),
+        template: "custom".into(),
+        custom_template: r#"{"id": "$request_id"}"#.into(),
+        domain_ids: vec![s.domain_id],
+        ..StreamInput::default()
+    };
+    stream.endpoint.endpoint_type = EndpointType::Kafka;
+    stream.endpoint.bootstrap_servers = format!("{bootstrap},127.0.0.1:1");
+    stream.endpoint.topic = topic.clone();
+    save_stream(&s.owner, &stream).await;
+    settle().await;
+    let body: Vec<String> = (0..250).map(|i| event(i, HOST)).collect();
+    let (_, answer) = ingest(&s, "edge_applications", body.join("\n")).await;
+    assert_eq!(answer["accepted"], 250);
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", unique("ds-test"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&topic]).unwrap();
+    let mut ids = Vec::new();
+    while ids.len() < 250 {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("messages arrive")
+            .unwrap();
+        let value: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+        assert_eq!(
+            value.as_object().unwrap().len(),
+            1,
+            "one record per message: {value}"
+        );
+        let headers = message.headers().expect("block id header");
+        assert_eq!(headers.get(0).key, "block-id");
+        ids.push(value["id"].as_str().unwrap().to_string());
+    }
+    let expected: Vec<String> = (0..250).map(|i| format!("req-{i:06}")).collect();
+    assert_eq!(ids, expected);
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    assert_eq!(list[0]["status"]["records_delivered"], json!(250));
+}
