@@ -201,6 +201,17 @@ pub struct StreamInput {
 
 pub const CUSTOM_TEMPLATE: &str = "custom";
 
+impl StreamInput {
+    /// The sampling percentage in force: the form's value with All Domains, else 100.
+    pub fn sampling_percent(&self) -> u8 {
+        if self.all_domains {
+            self.sampling.trim().parse().unwrap_or(100)
+        } else {
+            100
+        }
+    }
+}
+
 impl Default for StreamInput {
     fn default() -> Self {
         StreamInput {

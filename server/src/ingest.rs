@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use engine::{DataSource, EventFields};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::{Pipeline, RecordChunk};
+use crate::pipeline::Pipeline;
 
 /// Rejected lines listed in one answer; the count covers them all.
 const MAX_LISTED_REJECTIONS: usize = 100;
@@ -64,7 +64,8 @@ pub async fn ingest(
     let Some(routes) = pipeline.routes(account_id) else {
         return Json(answer).into_response();
     };
-    let mut chunks: HashMap<i64, RecordChunk> = HashMap::new();
+    // Per stream: this request's records, each followed by `\n`.
+    let mut chunks: HashMap<i64, Vec<u8>> = HashMap::new();
     for (index, line) in body.split(|b| *b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -95,18 +96,37 @@ pub async fn ingest(
             .table
             .route(account_id, source, &host, fields.sampling_key())
         {
-            chunks
-                .entry(stream.id)
-                .or_default()
-                .push_record(|out| stream.template.render(&fields, out));
+            let chunk = chunks.entry(stream.id).or_default();
+            stream.template.render(&fields, chunk);
+            chunk.push(b'\n');
         }
     }
+    // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
+    if let Some(full) = chunks
+        .keys()
+        .find(|id| routes.spools.get(id).is_some_and(|s| s.is_full()))
+    {
+        tracing::warn!(stream_id = full, "spool full: ingest refused");
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a stream's spool is full (its endpoint is not keeping up): retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return response;
+    }
     for (stream_id, chunk) in chunks {
-        if let Some(sender) = routes.senders.get(&stream_id) {
-            // Waits while the stream's worker is full: backpressure, never a drop.
-            if sender.send(chunk).await.is_err() {
-                tracing::error!(stream_id, "stream worker gone while ingesting");
-            }
+        let Some(spool) = routes.spools.get(&stream_id) else {
+            continue;
+        };
+        // On disk (page cache) before the answer: accepted records survive a crash.
+        if let Err(e) = spool.append(&chunk) {
+            tracing::error!(stream_id, error = %e, "spool: append failed");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the spool could not be written",
+            );
         }
     }
     Json(answer).into_response()

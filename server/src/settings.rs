@@ -115,6 +115,11 @@ pub struct Settings {
           value_parser = humantime::parse_duration)]
     pub block_max_age: std::time::Duration,
 
+    /// Spool size limit per stream in bytes; past it ingest answers 503 (Retry-After)
+    /// until the stream's endpoint catches up.
+    #[arg(long, env = "DS_SPOOL_MAX_BYTES", default_value_t = 1 << 30, value_name = "BYTES")]
+    pub spool_max_bytes: u64,
+
     /// Largest ingest request body in bytes; larger ones are answered 413.
     #[arg(long, env = "DS_INGEST_MAX_BODY", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub ingest_max_body: usize,

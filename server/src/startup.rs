@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::security;
 use crate::settings::Settings;
 use crate::{ingest, routes};
@@ -111,11 +111,15 @@ impl Application {
             database = %db.backend(),
             "Data Streaming console listening"
         );
-        let limits = engine::BlockLimits {
-            max_records: settings.block_max_records as usize,
-            max_age: settings.block_max_age,
+        let pipeline_settings = PipelineSettings {
+            limits: engine::BlockLimits {
+                max_records: settings.block_max_records as usize,
+                max_age: settings.block_max_age,
+            },
+            spool_dir: settings.data_dir.join("spool"),
+            spool_max_bytes: settings.spool_max_bytes,
         };
-        let pipeline = Pipeline::start(db.clone(), secrets.clone(), limits)
+        let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings)
             .await
             .map_err(StartupError::Pipeline)?;
         let router = router(

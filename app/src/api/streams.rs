@@ -61,6 +61,7 @@ pub async fn save_stream(stream: StreamInput) -> Result<i64, AppError> {
                     field: "name".into(),
                     message: "Another stream already has this name".into(),
                 }])),
+                Err(DbError::MissingSecret(error)) => Err(AppError::InvalidFields(vec![error])),
                 Err(DbError::NotFound) if stream.id.is_none() => {
                     Err(AppError::InvalidFields(vec![FieldError {
                         field: "domains".into(),
@@ -107,6 +108,30 @@ pub async fn delete_stream(id: i64) -> Result<(), AppError> {
                 "stream deleted"
             );
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Queues the blocks the endpoint refused for good again (after the settings were fixed).
+#[server(endpoint = "redeliver_failed")]
+pub async fn redeliver_failed(id: i64) -> Result<usize, AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_editor(&state).await?;
+            // 404 unless the stream is this account's.
+            state.db.stream(user.account_id, id, &state.secrets).await?;
+            let queued = state.config_listener.redeliver_failed(id);
+            state.db.reset_blocks_failed(user.account_id, id).await?;
+            tracing::info!(
+                account_id = user.account_id,
+                stream_id = id,
+                queued,
+                "failed blocks queued again"
+            );
+            Ok(queued)
         }
         .await,
     )

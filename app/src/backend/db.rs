@@ -26,6 +26,8 @@ pub enum DbError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("{}", .0.message)]
+    MissingSecret(crate::model::FieldError),
     #[error("unexpected value in the database: {0}")]
     Corrupt(String),
     #[error(transparent)]

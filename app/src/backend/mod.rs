@@ -23,6 +23,8 @@ use crate::error::AppError;
 /// engine applies the new configuration (the server's pipeline implements it).
 pub trait ConfigListener: Send + Sync {
     fn account_changed(&self, account_id: i64);
+    /// Queues the stream's set-aside blocks again; returns how many.
+    fn redeliver_failed(&self, stream_id: i64) -> usize;
 }
 
 /// Shared by every request handler and server function (cheap to clone).

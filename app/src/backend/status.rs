@@ -54,4 +54,20 @@ impl Db {
         .await?;
         Ok(())
     }
+
+    /// After a redelivery: the set-aside count starts again from zero.
+    pub async fn reset_blocks_failed(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE stream_status SET blocks_failed = 0 WHERE account_id = $1 AND stream_id = $2",
+        )
+        .bind(account_id)
+        .bind(stream_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
 }

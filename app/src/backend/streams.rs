@@ -11,12 +11,24 @@ use super::db::{Db, DbError, expect_row, now_millis};
 use super::secrets::SecretBox;
 use crate::model::{DeliveryStatus, EndpointInput, EndpointType, StreamInput, StreamSummary};
 
-/// The secret parts of an endpoint, stored sealed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The secret parts of an endpoint, stored sealed. `Debug` shows no value.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EndpointSecrets {
     pub secret_key: String,
     /// Header values by lowercase header name.
     pub header_values: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for EndpointSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointSecrets")
+            .field("secret_key", &"<redacted>")
+            .field(
+                "header_names",
+                &self.header_values.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// A stream as the server uses it: its form with the secrets filled in.
@@ -45,11 +57,12 @@ impl StreamRecord {
 }
 
 /// Splits a submitted form into what is stored in clear and the secrets, keeping stored
-/// secrets where the form left them blank.
+/// secrets where the form left them blank. A secret left blank with nothing stored under
+/// its name (a renamed header, a forged `*_stored` flag) is an error naming the field.
 pub fn split_secrets(
     input: &StreamInput,
     stored: Option<&EndpointSecrets>,
-) -> (EndpointInput, EndpointSecrets) {
+) -> Result<(EndpointInput, EndpointSecrets), crate::model::FieldError> {
     let mut endpoint = input.endpoint.clone();
     let mut secrets = EndpointSecrets::default();
     match endpoint.endpoint_type {
@@ -59,9 +72,15 @@ pub fn split_secrets(
             } else {
                 endpoint.secret_key.clone()
             };
+            if secrets.secret_key.is_empty() {
+                return Err(crate::model::FieldError {
+                    field: "endpoint.secret_key".into(),
+                    message: "Secret Key is required".into(),
+                });
+            }
         }
         EndpointType::Http => {
-            for header in &endpoint.headers {
+            for (index, header) in endpoint.headers.iter().enumerate() {
                 let key = header.name.trim().to_ascii_lowercase();
                 if key.is_empty() {
                     continue;
@@ -73,6 +92,14 @@ pub fn split_secrets(
                 } else {
                     header.value.clone()
                 };
+                if value.is_empty() {
+                    return Err(crate::model::FieldError {
+                        field: format!("endpoint.headers.{index}.value"),
+                        message:
+                            "Header value is required (a renamed header needs its value again)"
+                                .into(),
+                    });
+                }
                 secrets.header_values.insert(key, value);
             }
         }
@@ -86,7 +113,7 @@ pub fn split_secrets(
         header.value = String::new();
         header.value_stored = false;
     }
-    (endpoint, secrets)
+    Ok((endpoint, secrets))
 }
 
 const STREAM_COLUMNS: &str = "id, account_id, name, data_source, template, custom_template, \
@@ -128,10 +155,16 @@ impl Db {
         })
     }
 
-    async fn stream_domain_ids(&self, stream_id: i64) -> Result<Vec<i64>, DbError> {
+    async fn stream_domain_ids(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> Result<Vec<i64>, DbError> {
         let rows = sqlx::query(
-            "SELECT domain_id FROM stream_domains WHERE stream_id = $1 ORDER BY domain_id",
+            "SELECT sd.domain_id FROM stream_domains sd JOIN streams s ON s.id = sd.stream_id \
+             WHERE s.account_id = $1 AND sd.stream_id = $2 ORDER BY sd.domain_id",
         )
+        .bind(account_id)
         .bind(stream_id)
         .fetch_all(self.pool())
         .await?;
@@ -154,7 +187,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await?
         .ok_or(DbError::NotFound)?;
-        let domains = self.stream_domain_ids(id).await?;
+        let domains = self.stream_domain_ids(account_id, id).await?;
         self.stream_from_row(&row, domains, secrets)
     }
 
@@ -172,7 +205,9 @@ impl Db {
         .await?;
         let mut streams = Vec::with_capacity(rows.len());
         for row in &rows {
-            let domains = self.stream_domain_ids(row.try_get("id")?).await?;
+            let domains = self
+                .stream_domain_ids(account_id, row.try_get("id")?)
+                .await?;
             streams.push(self.stream_from_row(row, domains, secrets)?);
         }
         Ok(streams)
@@ -225,18 +260,15 @@ impl Db {
             Some(id) => Some(self.stream(account_id, id, secrets).await?.secrets),
             None => None,
         };
-        let (endpoint, endpoint_secrets) = split_secrets(input, stored.as_ref());
+        let (endpoint, endpoint_secrets) =
+            split_secrets(input, stored.as_ref()).map_err(DbError::MissingSecret)?;
         let config =
             serde_json::to_string(&endpoint).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let sealed = secrets.seal(
             &serde_json::to_string(&endpoint_secrets)
                 .map_err(|e| DbError::Corrupt(e.to_string()))?,
         );
-        let sampling: i64 = if input.all_domains {
-            input.sampling.trim().parse().unwrap_or(100)
-        } else {
-            100
-        };
+        let sampling = i64::from(input.sampling_percent());
         let custom_template = if input.template == crate::model::CUSTOM_TEMPLATE {
             input.custom_template.as_str()
         } else {
@@ -289,11 +321,16 @@ impl Db {
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| DbError::on_unique(e, "a stream with this name"))?;
-                sqlx::query("DELETE FROM stream_domains WHERE stream_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                .map_err(|e| DbError::on_unique(e, "a stream with this name"))
+                .and_then(expect_row)?;
+                sqlx::query(
+                    "DELETE FROM stream_domains WHERE stream_id = $1 \
+                     AND stream_id IN (SELECT id FROM streams WHERE account_id = $2)",
+                )
+                .bind(id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
                 id
             }
         };

@@ -6,14 +6,25 @@ use sqlx::any::AnyRow;
 use super::db::{Db, DbError, expect_row, now_millis};
 use crate::model::{Member, Role};
 
-/// A user row with its password hash: server-only.
-#[derive(Clone, Debug)]
+/// A user row with its password hash: server-only. `Debug` hides the hash.
+#[derive(Clone)]
 pub struct UserRecord {
     pub id: i64,
     pub account_id: i64,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UserRecord {

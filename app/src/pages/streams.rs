@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::users::confirm;
 use crate::Auth;
-use crate::api::streams::{DeleteStream, SetStreamActive, list_streams};
+use crate::api::streams::{DeleteStream, RedeliverFailed, SetStreamActive, list_streams};
 use crate::model::StreamSummary;
 
 /// The template's display name: a preset's name, or "Custom Template".
@@ -27,8 +27,15 @@ pub fn StreamsPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     let toggle = ServerAction::<SetStreamActive>::new();
     let delete = ServerAction::<DeleteStream>::new();
+    let redeliver = ServerAction::<RedeliverFailed>::new();
     let streams = Resource::new(
-        move || (toggle.version().get(), delete.version().get()),
+        move || {
+            (
+                toggle.version().get(),
+                delete.version().get(),
+                redeliver.version().get(),
+            )
+        },
         |_| list_streams(),
     );
     let search = RwSignal::new(String::new());
@@ -113,7 +120,20 @@ pub fn StreamsPage() -> impl IntoView {
                                                     <span class="slider"></span>
                                                 </label>
                                             </td>
-                                            <td class="status" class:failing=s.status.is_failing()>{s.status.summary()}</td>
+                                            <td class="status" class:failing=s.status.is_failing()>
+                                                {s.status.summary()}
+                                                {(s.status.blocks_failed > 0).then(|| view! {
+                                                    <br />
+                                                    {format!("{} block(s) set aside", s.status.blocks_failed)}
+                                                    " "
+                                                    <Show when=can_edit>
+                                                        <button
+                                                            class="button small redeliver"
+                                                            on:click=move |_| { redeliver.dispatch(RedeliverFailed { id }); }
+                                                        >"Redeliver"</button>
+                                                    </Show>
+                                                })}
+                                            </td>
                                             <td>
                                                 <Show when=can_edit>
                                                     <button

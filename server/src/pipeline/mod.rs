@@ -1,12 +1,13 @@
-//! The running engine: per-account routing built from the saved configuration, a worker
-//! per active stream that seals blocks and delivers them, and live reloads.
+//! The running engine: per-account routing built from the saved configuration, a spool and
+//! a worker per active stream, and live reloads.
 //!
-//! Flow control: ingest renders each request's records per stream and hands them to the
-//! stream's worker through a bounded channel; the worker hands sealed blocks to its
-//! delivery task through another. When an endpoint cannot keep up, both fill and ingest
-//! *waits* (the sender's HTTP request takes longer): records are never dropped and memory
-//! per stream stays bounded (see [`RECORD_CHUNKS_PER_STREAM`], [`BLOCKS_PER_STREAM`]).
+//! Flow: ingest renders each request's records per stream and appends them to the
+//! stream's spool on disk before it answers; the worker seals blocks and delivers them.
+//! An endpoint that is down or slow only makes its spool grow, up to the spool size limit;
+//! a full spool makes ingest answer 503 (nothing of that request accepted, the sender
+//! retries). Memory per stream stays small: records wait on disk, not in memory.
 
+mod spool;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -18,18 +19,25 @@ use app::model::{CUSTOM_TEMPLATE, EndpointType};
 use engine::{
     BlockLimits, DataSource, DomainFilter, FieldSet, Preset, RoutingTable, StreamSpec, Template,
 };
-use tokio::sync::{mpsc, watch};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use crate::sinks::Sink;
 use crate::sinks::http::{HttpSink, HttpSinkConfig};
 use crate::sinks::kafka::{KafkaSink, KafkaSinkConfig};
 use crate::sinks::s3::{S3Sink, S3SinkConfig};
-pub use worker::RecordChunk;
+pub use spool::Spool;
+use worker::StreamWorker;
 
-/// Rendered-record chunks (one per ingest request) waiting for a stream's worker.
-pub const RECORD_CHUNKS_PER_STREAM: usize = 16;
-/// Sealed blocks waiting for a stream's delivery.
-pub const BLOCKS_PER_STREAM: usize = 2;
+/// Where and how much the engine spools.
+#[derive(Clone, Debug)]
+pub struct PipelineSettings {
+    pub limits: BlockLimits,
+    /// `<data-dir>/spool`: one folder per stream.
+    pub spool_dir: PathBuf,
+    /// Per stream; past it ingest answers 503 until the endpoint catches up.
+    pub spool_max_bytes: u64,
+}
 
 /// What ingest needs for one account, swapped whole on every reload.
 pub struct AccountRoutes {
@@ -37,18 +45,14 @@ pub struct AccountRoutes {
     pub field_set: FieldSet,
     /// The account's domains, lowercase: events for other hosts are dropped and counted.
     pub domains: HashSet<String>,
-    pub senders: HashMap<i64, mpsc::Sender<RecordChunk>>,
-}
-
-struct StreamWorker {
-    sender: mpsc::Sender<RecordChunk>,
-    sink: watch::Sender<Arc<dyn Sink>>,
+    /// The spool of each active stream.
+    pub spools: HashMap<i64, Arc<Spool>>,
 }
 
 struct Inner {
     db: Db,
     secrets: SecretBox,
-    limits: BlockLimits,
+    settings: PipelineSettings,
     http: reqwest::Client,
     accounts: RwLock<HashMap<i64, Arc<AccountRoutes>>>,
     /// SHA-256 of each ingest token → its account.
@@ -68,14 +72,19 @@ impl Pipeline {
     pub async fn start(
         db: Db,
         secrets: SecretBox,
-        limits: BlockLimits,
+        settings: PipelineSettings,
     ) -> Result<Pipeline, DbError> {
         let pipeline = Pipeline {
             inner: Arc::new(Inner {
                 db,
                 secrets,
-                limits,
-                http: reqwest::Client::new(),
+                settings,
+                // A redirect would turn the POST into a GET and carry the custom (secret)
+                // headers to another host: 3xx is an error instead.
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default(),
                 accounts: RwLock::default(),
                 tokens: RwLock::default(),
                 workers: Mutex::default(),
@@ -168,7 +177,7 @@ impl Pipeline {
             };
             let domains = if stream.input.all_domains {
                 DomainFilter::All {
-                    sampling_percent: stream.input.sampling.trim().parse().unwrap_or(100),
+                    sampling_percent: stream.input.sampling_percent(),
                 }
             } else {
                 DomainFilter::List(
@@ -191,31 +200,45 @@ impl Pipeline {
             sinks.insert(id, sink);
         }
 
-        let senders = {
+        let spools = {
             let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-            let account_stream_ids: HashSet<i64> =
-                streams.iter().filter_map(|s| s.input.id).collect();
-            // Streams of this account that stopped: forget their workers (they drain and end).
-            workers.retain(|id, _| !account_stream_ids.contains(id) || sinks.contains_key(id));
-            for (id, sink) in &sinks {
-                match workers.get(id) {
-                    Some(worker) => {
-                        worker.sink.send_replace(sink.clone());
-                    }
-                    None => {
-                        let target = worker::Target {
-                            db: inner.db.clone(),
-                            account_id,
-                            stream_id: *id,
-                        };
-                        workers.insert(*id, worker::spawn(target, sink.clone(), inner.limits));
-                    }
-                }
+            // Streams of this account that stopped (or were deleted): their workers drain
+            // the spool, then end.
+            for (id, worker) in workers.iter().filter(|(_, w)| w.account_id == account_id) {
+                worker
+                    .stopping
+                    .store(!sinks.contains_key(id), Ordering::Relaxed);
             }
-            sinks
-                .keys()
-                .map(|id| (*id, workers[id].sender.clone()))
-                .collect()
+            workers.retain(|_, worker| !worker.is_finished());
+            let mut spools = HashMap::new();
+            for (id, sink) in &sinks {
+                if let Some(worker) = workers.get(id) {
+                    worker.stopping.store(false, Ordering::Relaxed);
+                    worker.sink.send_replace(sink.clone());
+                    spools.insert(*id, worker.spool.clone());
+                    continue;
+                }
+                let dir = inner.settings.spool_dir.join(id.to_string());
+                let spool = match Spool::open(
+                    dir,
+                    inner.settings.limits,
+                    inner.settings.spool_max_bytes,
+                ) {
+                    Ok(spool) => Arc::new(spool),
+                    Err(e) => {
+                        tracing::error!(stream_id = id, error = %e, "stream not started: its spool cannot be opened");
+                        continue;
+                    }
+                };
+                let target = worker::Target {
+                    db: inner.db.clone(),
+                    account_id,
+                    stream_id: *id,
+                };
+                workers.insert(*id, worker::spawn(target, spool.clone(), sink.clone()));
+                spools.insert(*id, spool);
+            }
+            spools
         };
         let table = RoutingTable::new(specs);
         let routes = AccountRoutes {
@@ -225,7 +248,7 @@ impl Pipeline {
                 .iter()
                 .map(|d| d.name.to_ascii_lowercase())
                 .collect(),
-            senders,
+            spools,
         };
         inner
             .accounts
@@ -241,6 +264,18 @@ impl Pipeline {
 }
 
 impl ConfigListener for Pipeline {
+    fn redeliver_failed(&self, stream_id: i64) -> usize {
+        let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        match workers.get(&stream_id).map(|w| w.spool.redeliver_failed()) {
+            Some(Ok(count)) => count,
+            Some(Err(e)) => {
+                tracing::error!(stream_id, error = %e, "spool: redelivery failed");
+                0
+            }
+            None => 0,
+        }
+    }
+
     fn account_changed(&self, account_id: i64) {
         let pipeline = self.clone();
         tokio::spawn(async move {

@@ -1,29 +1,20 @@
-//! One stream's worker: gathers rendered records into blocks (sealed at the record limit
-//! or the age limit) and delivers them in order, retrying until the endpoint takes them.
+//! One stream's worker: seals the spool's open block when it reaches its age limit, and
+//! delivers sealed blocks oldest first, retrying until the endpoint takes each one. A block
+//! the endpoint refuses for good is set aside in the spool (visible, redeliverable).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use engine::{BlockBuilder, BlockLimits};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-use super::{BLOCKS_PER_STREAM, RECORD_CHUNKS_PER_STREAM, StreamWorker};
+use super::spool::{SealedBlock, Spool};
+use crate::sinks::{DeliveryError, Sink};
+
+/// How often a failing delivery updates the stream's status.
+const STATUS_EVERY: Duration = Duration::from_secs(30);
 use crate::sinks::retry::{RetryPolicy, deliver_with_retries};
-use crate::sinks::{OutgoingBlock, Sink};
-
-/// Records rendered for one stream by one ingest request, each followed by `\n`.
-#[derive(Debug, Default)]
-pub struct RecordChunk {
-    pub body: Vec<u8>,
-    pub records: usize,
-}
-
-impl RecordChunk {
-    pub fn push_record(&mut self, render: impl FnOnce(&mut Vec<u8>)) {
-        render(&mut self.body);
-        self.body.push(b'\n');
-        self.records += 1;
-    }
-}
 
 /// Whose blocks a worker delivers, and where it records the outcome.
 #[derive(Clone)]
@@ -33,111 +24,161 @@ pub(super) struct Target {
     pub stream_id: i64,
 }
 
-pub(super) fn spawn(target: Target, sink: Arc<dyn Sink>, limits: BlockLimits) -> StreamWorker {
-    let (sender, records) = mpsc::channel(RECORD_CHUNKS_PER_STREAM);
+/// A running worker. `stopping`: the stream is no longer active; the worker seals what is
+/// open, delivers what is spooled, then ends.
+pub(super) struct StreamWorker {
+    pub account_id: i64,
+    pub spool: Arc<Spool>,
+    pub sink: watch::Sender<Arc<dyn Sink>>,
+    pub stopping: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+impl StreamWorker {
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+pub(super) fn spawn(target: Target, spool: Arc<Spool>, sink: Arc<dyn Sink>) -> StreamWorker {
     let (sink_sender, sink_receiver) = watch::channel(sink);
-    tokio::spawn(batch(target, records, sink_receiver, limits));
+    let stopping = Arc::new(AtomicBool::new(false));
+    let account_id = target.account_id;
+    let task = tokio::spawn(run(target, spool.clone(), sink_receiver, stopping.clone()));
     StreamWorker {
-        sender,
+        account_id,
+        spool,
         sink: sink_sender,
+        stopping,
+        task,
     }
 }
 
-/// Runs until every sender is gone (the stream stopped), then seals and delivers the rest.
-async fn batch(
+async fn run(
     target: Target,
-    mut records: mpsc::Receiver<RecordChunk>,
+    spool: Arc<Spool>,
     sink: watch::Receiver<Arc<dyn Sink>>,
-    limits: BlockLimits,
+    stopping: Arc<AtomicBool>,
 ) {
-    let (blocks, sealed) = mpsc::channel::<OutgoingBlock>(BLOCKS_PER_STREAM);
-    let stream_id = target.stream_id;
-    let delivery = tokio::spawn(deliver(target, sealed, sink));
-    let mut builder = BlockBuilder::new(limits);
-    loop {
-        let deadline = builder.deadline().map(tokio::time::Instant::from_std);
-        tokio::select! {
-            chunk = records.recv() => {
-                let Some(chunk) = chunk else { break };
-                let now = std::time::Instant::now();
-                for record in chunk.body.split(|b| *b == b'\n').filter(|r| !r.is_empty()) {
-                    if let Some(block) = builder.push(record, now)
-                        && blocks.send(block.into()).await.is_err()
-                    {
-                        return;
-                    }
-                }
-            }
-            () = sleep_until(deadline) => {
-                if let Some(block) = builder.seal_if_due(std::time::Instant::now())
-                    && blocks.send(block.into()).await.is_err()
-                {
-                    return;
-                }
-            }
-        }
-    }
-    if let Some(block) = builder.flush() {
-        let _ = blocks.send(block.into()).await;
-    }
-    drop(blocks);
-    let _ = delivery.await;
-    tracing::info!(stream_id, "stream worker stopped");
+    let sealer = tokio::spawn(seal_by_age(spool.clone(), stopping.clone()));
+    deliver(&target, &spool, &sink, &stopping).await;
+    sealer.abort();
+    tracing::info!(stream_id = target.stream_id, "stream worker stopped");
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+async fn seal_by_age(spool: Arc<Spool>, stopping: Arc<AtomicBool>) {
+    loop {
+        match spool.deadline() {
+            Some(at) => tokio::time::sleep_until(at.into()).await,
+            None => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+        let sealed = if stopping.load(Ordering::Relaxed) {
+            spool.seal_now()
+        } else {
+            spool.seal_if_due(std::time::Instant::now())
+        };
+        if let Err(e) = sealed {
+            tracing::error!(error = %e, "spool: sealing a block failed");
+        }
     }
 }
 
 async fn deliver(
-    target: Target,
-    mut sealed: mpsc::Receiver<OutgoingBlock>,
-    sink: watch::Receiver<Arc<dyn Sink>>,
+    target: &Target,
+    spool: &Spool,
+    sink: &watch::Receiver<Arc<dyn Sink>>,
+    stopping: &AtomicBool,
+) {
+    let policy = RetryPolicy::default();
+    loop {
+        let pending = match spool.pending() {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::error!(stream_id = target.stream_id, error = %e, "spool: cannot list blocks");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if pending.is_empty() {
+            if stopping.load(Ordering::Relaxed) && spool.is_drained() {
+                return;
+            }
+            tokio::select! {
+                () = spool.sealed.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            continue;
+        }
+        for sealed in pending {
+            deliver_block(target, spool, sink, &policy, &sealed).await;
+        }
+    }
+}
+
+async fn deliver_block(
+    target: &Target,
+    spool: &Spool,
+    sink: &watch::Receiver<Arc<dyn Sink>>,
+    policy: &RetryPolicy,
+    sealed: &SealedBlock,
 ) {
     let Target {
         db,
         account_id,
         stream_id,
     } = target;
-    let policy = RetryPolicy::default();
-    while let Some(block) = sealed.recv().await {
-        // The endpoint in force when the block is sent (a save may have changed it).
-        let current = sink.borrow().clone();
-        let mut failures = Vec::new();
-        let outcome = deliver_with_retries(current.as_ref(), &block, &policy, |error, attempt| {
+    let block = match spool.load(sealed) {
+        Ok(block) => block,
+        Err(e) => {
+            tracing::error!(stream_id, error = %e, "spool: cannot read a block");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return;
+        }
+    };
+    // Failures show on the stream while retries go on: the first at once, then every
+    // STATUS_EVERY (and always a refusal for good).
+    let mut recorded_at: Option<std::time::Instant> = None;
+    // Each attempt uses the endpoint in force (a save may have fixed the settings).
+    let outcome = deliver_with_retries(
+        || sink.borrow().clone(),
+        &block,
+        policy,
+        |error, attempt| {
             tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
-            failures.push(error.to_string());
-        })
-        .await;
-        // Status writes are best effort: a stream deleted meanwhile has no status row.
-        if let Some(reason) = failures.last() {
-            let gave_up = outcome.is_err();
+            let gave_up = matches!(error, DeliveryError::Terminal { .. });
+            if gave_up || recorded_at.is_none_or(|at| at.elapsed() >= STATUS_EVERY) {
+                recorded_at = Some(std::time::Instant::now());
+                let (db, reason) = (db.clone(), error.to_string());
+                let (account_id, stream_id) = (*account_id, *stream_id);
+                // Best effort: a stream deleted meanwhile has no status row.
+                tokio::spawn(async move {
+                    let _ = db
+                        .record_delivery_error(account_id, stream_id, &reason, gave_up)
+                        .await;
+                });
+            }
+        },
+    )
+    .await;
+    match outcome {
+        Ok(_) => {
+            if let Err(e) = spool.remove(sealed) {
+                tracing::error!(stream_id, error = %e, "spool: cannot remove a delivered block");
+            }
             let _ = db
-                .record_delivery_error(account_id, stream_id, reason, gave_up)
+                .record_delivery(
+                    *account_id,
+                    *stream_id,
+                    block.records as i64,
+                    block.body.len() as i64,
+                )
                 .await;
         }
-        match outcome {
-            Ok(attempts) => {
-                let _ = db
-                    .record_delivery(
-                        account_id,
-                        stream_id,
-                        block.records as i64,
-                        block.body.len() as i64,
-                    )
-                    .await;
-                tracing::debug!(stream_id, block_id = %block.id, records = block.records, attempts, "block delivered");
+        Err(error) => {
+            tracing::error!(stream_id, block_id = %block.id, %error, "block refused: set aside until redelivered");
+            if let Err(e) = spool.set_aside(sealed) {
+                tracing::error!(stream_id, error = %e, "spool: cannot set a block aside");
             }
-            Err(error) => tracing::error!(
-                stream_id,
-                block_id = %block.id,
-                records = block.records,
-                %error,
-                "block not delivered: the endpoint refused it"
-            ),
         }
     }
 }

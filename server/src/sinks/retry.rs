@@ -39,10 +39,11 @@ impl RetryPolicy {
     }
 }
 
-/// Delivers `block`, retrying what can succeed later. Returns the terminal error, if any,
-/// after calling `on_failure` for every failed attempt.
+/// Delivers `block` through the sink `sink()` gives at each attempt, retrying what can
+/// succeed later. Returns the attempts it took, or the terminal error; `on_failure` hears
+/// of every failed attempt.
 pub async fn deliver_with_retries(
-    sink: &dyn Sink,
+    sink: impl Fn() -> std::sync::Arc<dyn Sink>,
     block: &OutgoingBlock,
     policy: &RetryPolicy,
     mut on_failure: impl FnMut(&DeliveryError, u32),
@@ -50,7 +51,7 @@ pub async fn deliver_with_retries(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match sink.deliver(block).await {
+        match sink().deliver(block).await {
             Ok(()) => return Ok(attempt),
             Err(error) => {
                 on_failure(&error, attempt);

@@ -19,10 +19,15 @@ pub struct Setup {
 }
 
 pub async fn setup(max_records: u32, max_age: Duration) -> Setup {
+    setup_with(max_records, max_age, 1 << 30).await
+}
+
+pub async fn setup_with(max_records: u32, max_age: Duration, spool_max_bytes: u64) -> Setup {
     let app = spawn_app_with(Storage::Sqlite, |s| {
         s.block_max_records = max_records;
         s.block_max_age = max_age;
         s.ingest_max_body = 4 * 1024 * 1024;
+        s.spool_max_bytes = spool_max_bytes;
     })
     .await;
     let owner = app.set_up_owner("owner@acme.test").await;
@@ -39,7 +44,7 @@ pub async fn setup(max_records: u32, max_age: Duration) -> Setup {
     }
 }
 
-fn http_stream(name: &str, url: &str, domain_id: i64, template: &str) -> StreamInput {
+pub fn http_stream(name: &str, url: &str, domain_id: i64, template: &str) -> StreamInput {
     let mut s = StreamInput {
         name: name.into(),
         template: CUSTOM_TEMPLATE.into(),

@@ -70,6 +70,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         block_max_records: 2000,
         block_max_age: std::time::Duration::from_secs(60),
         ingest_max_body: 16 * 1024 * 1024,
+        spool_max_bytes: 1 << 30,
         demo_receiver: None,
         demo_rate: 0,
         log_format: LogFormat::Text,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod delivery;
+mod durability;
 mod endpoints;
 mod health;
 mod helpers;

@@ -49,11 +49,17 @@ async fn take(
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Receiver::start_on(0).await
+    }
+
+    pub async fn start_on(port: u16) -> Receiver {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route("/logs", post(take))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let url = format!("http://{}/logs", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { url, inner }

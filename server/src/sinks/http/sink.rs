@@ -46,7 +46,14 @@ impl HttpSink {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let reason = format!("HTTP {}", status.as_u16());
+        let reason = if status.is_redirection() {
+            format!(
+                "HTTP {} (redirects are not followed: use the final URL)",
+                status.as_u16()
+            )
+        } else {
+            format!("HTTP {}", status.as_u16())
+        };
         if is_retryable(status) {
             Err(DeliveryError::Retryable {
                 reason,

@@ -39,20 +39,39 @@ impl KafkaSink {
         let block_id = block.id.to_string();
         let mut acknowledgements = Vec::with_capacity(block.records);
         for record in block.body.split(|b| *b == b'\n') {
-            let headers = OwnedHeaders::new().insert(Header {
-                key: "block-id",
-                value: Some(block_id.as_bytes()),
-            });
-            let message = FutureRecord::<(), [u8]>::to(&self.config.topic)
+            let mut message = FutureRecord::<(), [u8]>::to(&self.config.topic)
                 .payload(record)
-                .headers(headers);
-            // Enqueue without waiting; a full local queue waits for room.
-            acknowledgements.push(self.producer.send(message, MESSAGE_TIMEOUT));
+                .headers(OwnedHeaders::new().insert(Header {
+                    key: "block-id",
+                    value: Some(block_id.as_bytes()),
+                }));
+            // Queue every message first (acknowledgements come back in parallel); a full
+            // local queue waits for room.
+            loop {
+                match self.producer.send_result(message) {
+                    Ok(acknowledgement) => {
+                        acknowledgements.push(acknowledgement);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                        message = returned;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((error, _)) => return Err(classify(error)),
+                }
+            }
         }
         for acknowledgement in acknowledgements {
-            acknowledgement
-                .await
-                .map_err(|(error, _)| classify(error))?;
+            match acknowledgement.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((error, _))) => return Err(classify(error)),
+                Err(_) => {
+                    return Err(DeliveryError::Retryable {
+                        reason: "Kafka: the producer went away".into(),
+                        retry_after: None,
+                    });
+                }
+            }
         }
         Ok(())
     }

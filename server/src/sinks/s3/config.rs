@@ -11,7 +11,8 @@ pub enum S3Compression {
     Gzip,
 }
 
-#[derive(Clone, Debug)]
+/// `Debug` hides the secret key.
+#[derive(Clone)]
 pub struct S3SinkConfig {
     pub host_url: String,
     pub bucket: String,
@@ -21,6 +22,18 @@ pub struct S3SinkConfig {
     pub prefix: String,
     pub content_type: String,
     pub compression: S3Compression,
+}
+
+impl std::fmt::Debug for S3SinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3SinkConfig")
+            .field("host_url", &self.host_url)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
 }
 
 impl S3SinkConfig {

@@ -63,6 +63,13 @@ impl S3Sink {
                 "data-streaming",
             ))
             .force_path_style(true)
+            // A stalled host must fail the attempt (then retried), not hang delivery.
+            .timeout_config(
+                aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .operation_timeout(std::time::Duration::from_secs(60))
+                    .build(),
+            )
             .build();
         S3Sink {
             client: aws_sdk_s3::Client::from_conf(s3_config),
@@ -119,8 +126,11 @@ fn classify<E: ProvideErrorMetadata>(error: SdkError<E, HttpResponse>) -> Delive
             _ => "S3 request could not be built".to_string(),
         },
     };
-    let terminal = code.as_deref().is_some_and(|c| TERMINAL_CODES.contains(&c))
-        || status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429);
+    // A request that cannot be built (e.g. a host URL the SDK rejects) will not improve.
+    let terminal = matches!(error, SdkError::ConstructionFailure(_))
+        || code.as_deref().is_some_and(|c| TERMINAL_CODES.contains(&c))
+        || (status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
+            && code.as_deref() != Some("RequestTimeTooSkewed"));
     if terminal {
         DeliveryError::Terminal { reason }
     } else {
