@@ -141,7 +141,10 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   await expect(page).toHaveURL(/\/$/);
 
   // Toggle Active from the list; it persists.
-  await row(page, 'Kafka pipeline').locator('.slider').click();
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/set_stream_active') && r.ok()),
+    row(page, 'Kafka pipeline').locator('.slider').click(),
+  ]);
   await expect(row(page, 'Kafka pipeline').locator('.active-toggle')).toBeChecked();
   await page.reload();
   await expect(row(page, 'Kafka pipeline').locator('.active-toggle')).toBeChecked();

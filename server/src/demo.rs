@@ -6,11 +6,51 @@ use std::path::{Path, PathBuf};
 
 use app::backend::secrets::SecretBox;
 use app::backend::{Db, auth, tokens};
-use app::model::{HeaderInput, StreamInput};
+use app::model::{EndpointType, HeaderInput, StreamInput};
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_DOMAIN: &str = "shop.example.com";
 pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
+
+/// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL, or (for
+/// benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
+/// (path-style, plain http, region us-east-1).
+fn demo_endpoint(stream: &mut StreamInput, target: &str) -> Result<(), String> {
+    let endpoint = &mut stream.endpoint;
+    if let Some(rest) = target.strip_prefix("kafka://") {
+        let (servers, topic) = rest
+            .split_once('/')
+            .ok_or("--demo-receiver: kafka://servers/topic")?;
+        endpoint.endpoint_type = EndpointType::Kafka;
+        endpoint.bootstrap_servers = servers.to_string();
+        endpoint.topic = topic.to_string();
+    } else if let Some(rest) = target.strip_prefix("s3://") {
+        let (credentials, location) = rest
+            .rsplit_once('@')
+            .ok_or("--demo-receiver: s3://ACCESS:SECRET@host:port/bucket")?;
+        let (access, secret) = credentials
+            .split_once(':')
+            .ok_or("--demo-receiver: s3://ACCESS:SECRET@…")?;
+        let (host, bucket) = location
+            .split_once('/')
+            .ok_or("--demo-receiver: s3://…@host:port/bucket")?;
+        endpoint.endpoint_type = EndpointType::S3;
+        endpoint.host_url = format!("http://{host}");
+        endpoint.bucket = bucket.to_string();
+        endpoint.region = "us-east-1".into();
+        endpoint.access_key = access.to_string();
+        endpoint.secret_key = secret.to_string();
+        endpoint.prefix = "demo".into();
+    } else {
+        endpoint.url = target.to_string();
+        endpoint.headers = vec![HeaderInput {
+            name: "X-Demo".into(),
+            value: "data-streaming".into(),
+            value_stored: false,
+        }];
+    }
+    Ok(())
+}
 
 /// Seeds the demo account unless users exist; returns the credentials file in force.
 pub async fn seed(
@@ -50,12 +90,7 @@ pub async fn seed(
         domain_ids: vec![domain.id],
         ..StreamInput::default()
     };
-    stream.endpoint.url = receiver_url.to_string();
-    stream.endpoint.headers = vec![HeaderInput {
-        name: "X-Demo".into(),
-        value: "data-streaming".into(),
-        value_stored: false,
-    }];
+    demo_endpoint(&mut stream, receiver_url)?;
     let errors = app::validation::stream::stream_errors(&stream);
     if let Some(e) = errors.first() {
         return Err(format!("--demo-receiver: {}", e.message));

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::delivery::{HOST, event, http_stream, ingest, save_stream, settle, setup};
 use crate::receiver::Receiver;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 }
 
 /// The real binary in demo mode (account, domain, token and a stream to `receiver_url`).
-fn start_server(
+pub fn start_server(
     data_dir: &std::path::Path,
     port: u16,
     receiver_url: &str,
@@ -37,7 +37,7 @@ fn start_server(
         .unwrap()
 }
 
-async fn wait_healthy(port: u16) {
+pub async fn wait_healthy(port: u16) {
     for _ in 0..200 {
         if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
             .await
