@@ -117,11 +117,13 @@ pub async fn ingest(
         return response;
     }
     for (stream_id, chunk) in chunks {
-        let Some(spool) = routes.spools.get(&stream_id) else {
+        let Some(spool) = routes.spools.get(&stream_id).cloned() else {
             continue;
         };
-        // On disk (page cache) before the answer: accepted records survive a crash.
-        if let Err(e) = spool.append(&chunk) {
+        // On disk (page cache) before the answer: accepted records survive a crash. File
+        // I/O runs off the async workers so a busy spool does not stall other requests.
+        let appended = tokio::task::spawn_blocking(move || spool.append(&chunk)).await;
+        if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
             tracing::error!(stream_id, error = %e, "spool: append failed");
             return refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -84,9 +84,22 @@ impl Db {
             return Err(DbError::UnsupportedUrl(redact_url(url)));
         };
         let options = AnyConnectOptions::from_str(url).map_err(DbError::Connect)?;
+        let is_sqlite = backend == DbBackend::Sqlite;
         let pool = AnyPoolOptions::new()
             // SQLite serialises writers anyway; a small pool avoids lock contention.
-            .max_connections(if backend == DbBackend::Sqlite { 4 } else { 16 })
+            .max_connections(if is_sqlite { 4 } else { 16 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // With WAL, NORMAL stays consistent and survives a process crash
+                        // without an fsync per commit (the delivery status is written per block).
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(connection)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

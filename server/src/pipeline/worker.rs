@@ -165,14 +165,14 @@ async fn deliver_block(
             if let Err(e) = spool.remove(sealed) {
                 tracing::error!(stream_id, error = %e, "spool: cannot remove a delivered block");
             }
-            let _ = db
-                .record_delivery(
-                    *account_id,
-                    *stream_id,
-                    block.records as i64,
-                    block.body.len() as i64,
-                )
-                .await;
+            // Off the delivery path: the next block need not wait for the status write.
+            let (db, account_id, stream_id) = (db.clone(), *account_id, *stream_id);
+            let (records, bytes) = (block.records as i64, block.body.len() as i64);
+            tokio::spawn(async move {
+                let _ = db
+                    .record_delivery(account_id, stream_id, records, bytes)
+                    .await;
+            });
         }
         Err(error) => {
             tracing::error!(stream_id, block_id = %block.id, %error, "block refused: set aside until redelivered");

@@ -52,6 +52,9 @@ pub struct GenerateArgs {
 struct Counters {
     sent: AtomicU64,
     accepted: AtomicU64,
+    /// Answered 503 or not reached: resent.
+    refused_requests: AtomicU64,
+    /// Answered another error: that batch is not resent.
     failed_requests: AtomicU64,
 }
 
@@ -120,28 +123,43 @@ pub async fn run(args: GenerateArgs) -> Result<(), String> {
                 }
                 body.clear();
                 generator.write_batch(count as usize, &mut body);
-                let result = client
-                    .post(&endpoint)
-                    .bearer_auth(&token)
-                    .header("Content-Type", "application/x-ndjson")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match result {
-                    Ok(r) if r.status().is_success() => {
-                        let answer: IngestAnswer = r.json().await.unwrap_or_default();
-                        counters
-                            .accepted
-                            .fetch_add(answer.accepted as u64, Ordering::Relaxed);
-                    }
-                    Ok(r) => {
-                        counters.failed_requests.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("ingest answered {}", r.status());
-                    }
-                    Err(e) => {
-                        counters.failed_requests.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("ingest request failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
+                // Resend the same body until the server takes it: 503 (a full spool) says
+                // when to come back; nothing is lost or sent twice.
+                loop {
+                    let result = client
+                        .post(&endpoint)
+                        .bearer_auth(&token)
+                        .header("Content-Type", "application/x-ndjson")
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    match result {
+                        Ok(r) if r.status().is_success() => {
+                            let answer: IngestAnswer = r.json().await.unwrap_or_default();
+                            counters
+                                .accepted
+                                .fetch_add(answer.accepted as u64, Ordering::Relaxed);
+                            break;
+                        }
+                        Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                            counters.refused_requests.fetch_add(1, Ordering::Relaxed);
+                            let wait = r
+                                .headers()
+                                .get(reqwest::header::RETRY_AFTER)
+                                .and_then(|v| v.to_str().ok()?.parse().ok())
+                                .unwrap_or(1);
+                            tokio::time::sleep(Duration::from_secs(wait)).await;
+                        }
+                        Ok(r) => {
+                            counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("ingest answered {}: batch dropped", r.status());
+                            break;
+                        }
+                        Err(e) => {
+                            counters.refused_requests.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("ingest request failed: {e}; retrying");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
                     }
                 }
                 sent_here += count;
@@ -181,9 +199,10 @@ pub async fn run(args: GenerateArgs) -> Result<(), String> {
     let elapsed = started.elapsed().as_secs_f64();
     let sent = counters.sent.load(Ordering::Relaxed);
     println!(
-        "generated {sent} events in {elapsed:.2} s: {:.0} events/s; accepted {}; failed requests {}",
+        "generated {sent} events in {elapsed:.2} s: {:.0} events/s; accepted {}; requests resent {}; failed {}",
         sent as f64 / elapsed,
         counters.accepted.load(Ordering::Relaxed),
+        counters.refused_requests.load(Ordering::Relaxed),
         counters.failed_requests.load(Ordering::Relaxed)
     );
     Ok(())
