@@ -171,7 +171,7 @@ async fn s3_objects_per_block_plain_and_gzip() {
 }
 
 #[tokio::test]
-async fn s3_wrong_secret_key_shows_the_error_on_the_stream() {
+async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
     let s = setup(100, Duration::from_millis(200)).await;
     let client = s3_client();
     let bucket = unique("ds-s3-denied");
@@ -200,6 +200,29 @@ async fn s3_wrong_secret_key_shows_the_error_on_the_stream() {
         "{status}"
     );
     assert!(objects(&client, &bucket).await.is_empty());
+
+    // Fix the secret, redeliver the block that was set aside: nothing was lost.
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    for _ in 0..50 {
+        let (_, list) = s.owner.call_json("list_streams", &[]).await;
+        if list[0]["status"]["blocks_failed"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, form) = s.owner.call_json("get_stream", &[("id", &id)]).await;
+    let mut fixed: StreamInput = serde_json::from_value(form).unwrap();
+    fixed.endpoint.secret_key = required_env("DS_TEST_S3_SECRET_KEY");
+    save_stream(&s.owner, &fixed).await;
+    settle().await;
+    let (status, queued) = s.owner.call_json("redeliver_failed", &[("id", &id)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(queued, 1, "the refused block was kept");
+    let found = wait_for_objects(&client, &bucket, 1).await;
+    assert_eq!(found.len(), 1);
+    let record: Value = serde_json::from_str(&found[0].2).unwrap();
+    assert_eq!(record["id"], "req-000001");
 }
 
 #[tokio::test]
