@@ -5,6 +5,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::Producer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::config::KafkaSinkConfig;
@@ -15,27 +16,62 @@ use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct KafkaSink {
-    producer: FutureProducer,
+    /// Replaced after a fatal error (e.g. fenced after a broker restart): an idempotent
+    /// producer cannot recover by itself.
+    producer: std::sync::Mutex<FutureProducer>,
     config: KafkaSinkConfig,
 }
 
 impl KafkaSink {
     pub fn new(config: KafkaSinkConfig) -> Result<KafkaSink, String> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", &config.bootstrap_servers)
-            .set("acks", "all")
-            .set("enable.idempotence", "true")
-            .set(
-                "message.timeout.ms",
-                MESSAGE_TIMEOUT.as_millis().to_string(),
+        let producer = build_producer(&config)?;
+        Ok(KafkaSink {
+            producer: std::sync::Mutex::new(producer),
+            config,
+        })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// After a fatal producer error, or a broker that no longer knows the producer (a
+    /// restart): a new producer for the next attempt.
+    fn replace_producer_if_fatal(&self, producer: &FutureProducer, code: Option<RDKafkaErrorCode>) {
+        let stale = matches!(
+            code,
+            Some(
+                RDKafkaErrorCode::ProducerFenced
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+                    | RDKafkaErrorCode::UnknownProducerId
+                    | RDKafkaErrorCode::OutOfOrderSequenceNumber
             )
-            .set("linger.ms", "5")
-            .create()
-            .map_err(|e| format!("Kafka producer: {e}"))?;
-        Ok(KafkaSink { producer, config })
+        );
+        if stale || producer.client().fatal_error().is_some() {
+            tracing::warn!(?code, "Kafka producer unusable: starting a new one");
+            match build_producer(&self.config) {
+                Ok(fresh) => *self.producer.lock().unwrap_or_else(|p| p.into_inner()) = fresh,
+                Err(e) => tracing::error!(error = %e, "Kafka producer could not be rebuilt"),
+            }
+        }
     }
 
     async fn produce(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+        let producer = self.producer();
+        self.produce_with(&producer, block).await.map_err(|error| {
+            self.replace_producer_if_fatal(&producer, error.rdkafka_error_code());
+            classify(error)
+        })
+    }
+
+    async fn produce_with(
+        &self,
+        producer: &FutureProducer,
+        block: &OutgoingBlock,
+    ) -> Result<(), KafkaError> {
         let block_id = block.id.to_string();
         let mut acknowledgements = Vec::with_capacity(block.records);
         for record in block.body.split(|b| *b == b'\n') {
@@ -48,7 +84,7 @@ impl KafkaSink {
             // Queue every message first (acknowledgements come back in parallel); a full
             // local queue waits for room.
             loop {
-                match self.producer.send_result(message) {
+                match producer.send_result(message) {
                     Ok(acknowledgement) => {
                         acknowledgements.push(acknowledgement);
                         break;
@@ -57,19 +93,19 @@ impl KafkaSink {
                         message = returned;
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                    Err((error, _)) => return Err(classify(error)),
+                    Err((error, _)) => return Err(error),
                 }
             }
         }
         for acknowledgement in acknowledgements {
             match acknowledgement.await {
                 Ok(Ok(_)) => {}
-                Ok(Err((error, _))) => return Err(classify(error)),
+                Ok(Err((error, _))) => return Err(error),
+                // The producer was dropped mid-block: treat as a timeout (retried).
                 Err(_) => {
-                    return Err(DeliveryError::Retryable {
-                        reason: "Kafka: the producer went away".into(),
-                        retry_after: None,
-                    });
+                    return Err(KafkaError::MessageProduction(
+                        RDKafkaErrorCode::MessageTimedOut,
+                    ));
                 }
             }
         }
@@ -107,4 +143,18 @@ fn classify(error: KafkaError) -> DeliveryError {
             retry_after: None,
         },
     }
+}
+
+fn build_producer(config: &KafkaSinkConfig) -> Result<FutureProducer, String> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &config.bootstrap_servers)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set(
+            "message.timeout.ms",
+            MESSAGE_TIMEOUT.as_millis().to_string(),
+        )
+        .set("linger.ms", "5")
+        .create()
+        .map_err(|e| format!("Kafka producer: {e}"))
 }
