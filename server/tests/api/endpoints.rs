@@ -14,17 +14,7 @@ use rdkafka::message::Headers;
 use serde_json::{Value, json};
 
 use crate::delivery::{HOST, event, ingest, save_stream, settle, setup};
-use crate::helpers::required_env;
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
-}
+use crate::helpers::{required_env, unique};
 
 fn s3_client() -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()

@@ -19,6 +19,18 @@ pub struct TestApp {
     _data_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
+/// A name no other test run uses (topics, buckets, consumer groups).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
 /// Reads a required test-service setting; the test command (`scripts/test.sh`) sets them all.
 pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
