@@ -25,17 +25,6 @@ pub struct OutgoingBlock {
     pub sealed_at: std::time::SystemTime,
 }
 
-impl From<engine::Block> for OutgoingBlock {
-    fn from(block: engine::Block) -> Self {
-        OutgoingBlock {
-            id: block.id,
-            records: block.records,
-            body: Bytes::from(block.body),
-            sealed_at: std::time::SystemTime::now(),
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DeliveryError {
     /// May succeed later: connection errors, timeouts, 408, 429, 5xx.

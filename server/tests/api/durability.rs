@@ -37,6 +37,16 @@ pub fn start_server(
         .unwrap()
 }
 
+/// The ingest token demo mode wrote to the data directory.
+pub fn demo_token(data_dir: &std::path::Path) -> String {
+    let credentials = std::fs::read_to_string(data_dir.join("demo-credentials.txt")).unwrap();
+    credentials
+        .lines()
+        .find_map(|l| l.strip_prefix("token="))
+        .unwrap()
+        .to_string()
+}
+
 pub async fn wait_healthy(port: u16) {
     for _ in 0..200 {
         if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
@@ -59,13 +69,7 @@ async fn sigkill_with_blocks_pending_then_restart_delivers_every_accepted_record
     let receiver_url = format!("http://127.0.0.1:{receiver_port}/logs");
     let mut server = start_server(data_dir.path(), port, &receiver_url);
     wait_healthy(port).await;
-    let credentials =
-        std::fs::read_to_string(data_dir.path().join("demo-credentials.txt")).unwrap();
-    let token = credentials
-        .lines()
-        .find_map(|l| l.strip_prefix("token="))
-        .unwrap()
-        .to_string();
+    let token = demo_token(data_dir.path());
 
     let client = reqwest::Client::new();
     let mut accepted = 0;

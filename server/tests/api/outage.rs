@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::delivery::event;
-use crate::durability::{free_port, start_server, wait_healthy};
+use crate::durability::{demo_token, free_port, start_server, wait_healthy};
 use crate::receiver::Receiver;
 
 fn resident_mib(pid: u32) -> u64 {
@@ -29,13 +29,7 @@ async fn http_endpoint_down_for_two_minutes_at_1000_events_per_second_loses_noth
     let mut server = start_server(data_dir.path(), port, &receiver_url);
     let pid = server.id().unwrap();
     wait_healthy(port).await;
-    let credentials =
-        std::fs::read_to_string(data_dir.path().join("demo-credentials.txt")).unwrap();
-    let token = credentials
-        .lines()
-        .find_map(|l| l.strip_prefix("token="))
-        .unwrap()
-        .to_string();
+    let token = demo_token(data_dir.path());
 
     let client = reqwest::Client::new();
     let started = Instant::now();
