@@ -202,6 +202,24 @@ pub struct StreamInput {
 pub const CUSTOM_TEMPLATE: &str = "custom";
 
 impl StreamInput {
+    /// The template in force: the custom data set, or the chosen preset of the data source.
+    /// The engine, the preview and the endpoint test all compile it here.
+    pub fn compile_template(&self) -> Result<engine::Template, String> {
+        let source = self
+            .data_source
+            .parse::<engine::DataSource>()
+            .map_err(|e| e.to_string())?;
+        let text = if self.template == CUSTOM_TEMPLATE {
+            self.custom_template.clone()
+        } else {
+            engine::Preset::find(&self.template)
+                .filter(|p| p.data_source == source)
+                .map(|p| p.template_text())
+                .ok_or_else(|| format!("no template {:?} for {source}", self.template))?
+        };
+        engine::Template::compile(&text, source).map_err(|e| e.to_string())
+    }
+
     /// The sampling percentage in force: the form's value with All Domains, else 100.
     pub fn sampling_percent(&self) -> u8 {
         if self.all_domains {
@@ -331,4 +349,96 @@ pub fn utc_fields(unix_secs: i64) -> (i64, i64, i64, i64, i64, i64) {
 pub fn format_utc_millis(unix_millis: i64) -> String {
     let (y, mo, d, h, mi, s) = utc_fields(unix_millis.div_euclid(1000));
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// What "Test endpoint" sent and what the endpoint answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointTestResult {
+    /// The endpoint took the block.
+    pub delivered: bool,
+    /// The endpoint's answer: status code and reason, or the error.
+    pub answer: String,
+    pub records: usize,
+    pub duration_ms: u64,
+}
+
+/// One delivery attempt of a block, in the stream's delivery log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// Unix milliseconds.
+    pub at: i64,
+    pub block_id: String,
+    pub records: i64,
+    pub outcome: AttemptOutcome,
+    /// The endpoint's answer: status code, or the error.
+    pub answer: String,
+    pub duration_ms: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Delivered,
+    /// Failed; will be retried.
+    Failed,
+    /// Refused for good: set aside until redelivered.
+    Refused,
+}
+
+impl AttemptOutcome {
+    pub const ALL: [AttemptOutcome; 3] = [
+        AttemptOutcome::Delivered,
+        AttemptOutcome::Failed,
+        AttemptOutcome::Refused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Refused => "refused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AttemptOutcome> {
+        AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// A stream's counts over one interval of a dashboard chart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    /// Start of the interval, Unix milliseconds.
+    pub at: i64,
+    /// Events for the stream's domains (before sampling).
+    pub received: i64,
+    pub sampled_out: i64,
+    pub delivered: i64,
+    /// Failed delivery attempts.
+    pub failed: i64,
+    pub bytes: i64,
+    /// Mean time from a block's sealing to its acknowledgement, milliseconds.
+    pub latency_ms: Option<i64>,
+}
+
+/// What waits in a stream's spool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpoolDepth {
+    pub blocks: u64,
+    pub bytes: u64,
+    /// Blocks refused for good, waiting for a redelivery.
+    pub failed_blocks: u64,
+}
+
+/// The stream dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamDashboard {
+    pub name: String,
+    pub active: bool,
+    pub status: DeliveryStatus,
+    pub spool: SpoolDepth,
+    /// Per minute, the last hour (oldest first, 60 points).
+    pub last_hour: Vec<MetricPoint>,
+    /// Per 30 minutes, the last day (oldest first, 48 points).
+    pub last_day: Vec<MetricPoint>,
 }

@@ -10,6 +10,7 @@ pub mod block;
 pub mod catalog;
 pub mod event;
 pub mod generate;
+pub mod preview;
 pub mod routing;
 pub mod sampling;
 pub mod template;
@@ -21,5 +22,6 @@ pub use catalog::{
 };
 pub use event::{EventError, EventFields, FieldSet, JsonStr, RawValue};
 pub use generate::EventGenerator;
+pub use preview::{SAMPLE_HOST, SAMPLE_RECORDS, sample_block};
 pub use routing::{DomainFilter, RoutingTable, StreamSpec};
 pub use template::{Template, TemplateError};

@@ -92,15 +92,16 @@ impl RoutingTable {
         fields
     }
 
-    /// The active streams that take an event of `source` for `host` of `account_id`;
-    /// `request_id` decides sampling (see [`crate::EventFields::sampling_key`]).
+    /// The active streams for an event of `source` for `host` of `account_id`, each with
+    /// whether it keeps the event (`false`: sampled out); `request_id` decides sampling
+    /// (see [`crate::EventFields::sampling_key`]).
     pub fn route<'a>(
         &'a self,
         account_id: i64,
         source: DataSource,
         host: &str,
         request_id: &'a [u8],
-    ) -> impl Iterator<Item = &'a StreamSpec> + use<'a> {
+    ) -> impl Iterator<Item = (&'a StreamSpec, bool)> + use<'a> {
         let routes = self.routes.get(&(account_id, source));
         let listing_host = routes
             .and_then(|routes| {
@@ -112,17 +113,14 @@ impl RoutingTable {
             })
             .map_or(&[][..], Vec::as_slice);
         let all_domains = routes.map_or(&[][..], |routes| routes.all_domains.as_slice());
-        let sampled = all_domains
-            .iter()
-            .filter(move |&&(index, percent)| {
-                sampling::keep(self.streams[index].id, request_id, percent)
-            })
-            .map(|&(index, _)| index);
+        let sampled = all_domains.iter().map(move |&(index, percent)| {
+            let stream = &self.streams[index];
+            (stream, sampling::keep(stream.id, request_id, percent))
+        });
         listing_host
             .iter()
-            .copied()
+            .map(|&index| (&self.streams[index], true))
             .chain(sampled)
-            .map(|index| &self.streams[index])
     }
 }
 
@@ -152,7 +150,8 @@ mod tests {
     fn routed(table: &RoutingTable, account: i64, source: DataSource, host: &str) -> Vec<i64> {
         table
             .route(account, source, host, b"request-1")
-            .map(|stream| stream.id)
+            .filter(|&(_, kept)| kept)
+            .map(|(stream, _)| stream.id)
             .collect()
     }
 
@@ -207,10 +206,16 @@ mod tests {
                 let id = format!("request-{n}");
                 table
                     .route(1, edge, "x.com", id.as_bytes())
-                    .any(|stream| stream.id == 3)
+                    .any(|(stream, kept)| stream.id == 3 && kept)
             })
             .count();
         assert!((800..1_200).contains(&sampled), "{sampled}");
+        // A sampled-out event is still reported for the stream (counted as sampled out).
+        assert!(
+            table
+                .route(1, edge, "x.com", b"any")
+                .any(|(stream, _)| stream.id == 3)
+        );
     }
 
     #[test]

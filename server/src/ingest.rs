@@ -13,6 +13,7 @@ use engine::{DataSource, EventFields};
 use serde::{Deserialize, Serialize};
 
 use crate::pipeline::Pipeline;
+use crate::pipeline::stats::StreamLabels;
 
 /// Rejected lines listed in one answer; the count covers them all.
 const MAX_LISTED_REJECTIONS: usize = 100;
@@ -64,8 +65,7 @@ pub async fn ingest(
     let Some(routes) = pipeline.routes(account_id) else {
         return Json(answer).into_response();
     };
-    // Per stream: this request's records, each followed by `\n`.
-    let mut chunks: HashMap<i64, Vec<u8>> = HashMap::new();
+    let mut chunks: HashMap<i64, StreamChunk> = HashMap::new();
     for (index, line) in body.split(|b| *b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -92,20 +92,25 @@ pub async fn ingest(
             continue;
         }
         answer.accepted += 1;
-        for stream in routes
+        for (stream, kept) in routes
             .table
             .route(account_id, source, &host, fields.sampling_key())
         {
             let chunk = chunks.entry(stream.id).or_default();
-            stream.template.render(&fields, chunk);
-            chunk.push(b'\n');
+            chunk.received += 1;
+            if kept {
+                stream.template.render(&fields, &mut chunk.records);
+                chunk.records.push(b'\n');
+            } else {
+                chunk.sampled_out += 1;
+            }
         }
     }
     // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
-    if let Some(full) = chunks
-        .keys()
-        .find(|id| routes.spools.get(id).is_some_and(|s| s.is_full()))
-    {
+    if let Some(full) = chunks.iter().find_map(|(id, chunk)| {
+        let full = !chunk.records.is_empty() && routes.spools.get(id).is_some_and(|s| s.is_full());
+        full.then_some(id)
+    }) {
         tracing::warn!(stream_id = full, "spool full: ingest refused");
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -116,13 +121,23 @@ pub async fn ingest(
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         return response;
     }
+    let stats = pipeline.stats();
     for (stream_id, chunk) in chunks {
         let Some(spool) = routes.spools.get(&stream_id).cloned() else {
             continue;
         };
+        let labels = StreamLabels {
+            account_id,
+            stream_id,
+        };
+        stats.stream_received(&labels, chunk.received, chunk.sampled_out);
+        if chunk.records.is_empty() {
+            continue;
+        }
+        let records = chunk.records;
         // On disk (page cache) before the answer: accepted records survive a crash. File
         // I/O runs off the async workers so a busy spool does not stall other requests.
-        let appended = tokio::task::spawn_blocking(move || spool.append(&chunk)).await;
+        let appended = tokio::task::spawn_blocking(move || spool.append(&records)).await;
         if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
             tracing::error!(stream_id, error = %e, "spool: append failed");
             return refuse(
@@ -131,7 +146,18 @@ pub async fn ingest(
             );
         }
     }
+    stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
     Json(answer).into_response()
+}
+
+/// One request's share for one stream.
+#[derive(Default)]
+struct StreamChunk {
+    /// Rendered records, each followed by `\n`.
+    records: Vec<u8>,
+    /// Events for the stream's domains, and those its sampling left out.
+    received: u64,
+    sampled_out: u64,
 }
 
 impl IngestAnswer {

@@ -1,17 +1,93 @@
-//! Plain HTTP routes beside the console.
+//! Operations routes beside the console: liveness, readiness and Prometheus metrics. No
+//! session: probes and scrapers call them (metrics with their own token).
 
+use std::sync::Arc;
+
+use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
-use app::backend::AppState;
+use app::backend::Db;
+
+use crate::pipeline::Pipeline;
+
+#[derive(Clone)]
+pub struct Operations {
+    pub db: Db,
+    pub pipeline: Pipeline,
+    /// SHA-256 of the metrics token; `None`: `/metrics` is off.
+    pub metrics_token_hash: Option<Arc<str>>,
+}
+
+pub fn operations_router(operations: Operations) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(operations)
+}
 
 /// Liveness and storage check: 200 when the database answers, 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.db.ping().await {
+async fn healthz(State(ops): State<Operations>) -> (StatusCode, &'static str) {
+    match ops.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
         }
     }
+}
+
+/// Ready to take traffic: the engine runs (it started before the server listened), the
+/// database answers and the spool folder can be written.
+async fn readyz(State(ops): State<Operations>) -> (StatusCode, String) {
+    if let Err(e) = ops.db.ping().await {
+        tracing::error!(error = %e, "readiness: database unreachable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: database unreachable\n".into(),
+        );
+    }
+    if let Err(e) = ops.pipeline.check_spool_writable().await {
+        tracing::error!(error = %e, "readiness: spool not writable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the spool folder cannot be written\n".into(),
+        );
+    }
+    (StatusCode::OK, "ready\n".into())
+}
+
+async fn metrics(State(ops): State<Operations>, headers: HeaderMap) -> Response {
+    let Some(expected) = &ops.metrics_token_hash else {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are off: start the server with --metrics-token (DS_METRICS_TOKEN)\n",
+        )
+            .into_response();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| app::backend::tokens::token_hash(t.trim()));
+    // Hashes compared, so the time taken says nothing about the token.
+    if presented.as_deref() != Some(&**expected) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "the metrics token is required (Authorization: Bearer …)\n",
+        )
+            .into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        ops.pipeline.metrics_text(),
+    )
+        .into_response()
 }

@@ -120,6 +120,22 @@ pub struct Settings {
     #[arg(long, env = "DS_SPOOL_MAX_BYTES", default_value_t = 1 << 30, value_name = "BYTES")]
     pub spool_max_bytes: u64,
 
+    /// How long the delivery log keeps each attempt (e.g. `7d`, `12h`). The dashboard's
+    /// minute counts are kept as long, and at least a day.
+    #[arg(long, env = "DS_DELIVERY_LOG_RETENTION", default_value = "7d", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub delivery_log_retention: std::time::Duration,
+
+    /// Token a Prometheus scraper sends (`Authorization: Bearer …`) to read `/metrics`;
+    /// without it `/metrics` is off.
+    #[arg(
+        long,
+        env = "DS_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Largest ingest request body in bytes; larger ones are answered 413.
     #[arg(long, env = "DS_INGEST_MAX_BODY", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub ingest_max_body: usize,

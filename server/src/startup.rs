@@ -12,7 +12,7 @@ use app::backend::{AppState, Db, DbError, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -118,21 +118,31 @@ impl Application {
             },
             spool_dir: settings.data_dir.join("spool"),
             spool_max_bytes: settings.spool_max_bytes,
+            delivery_log_retention: settings.delivery_log_retention,
         };
         let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings)
             .await
             .map_err(StartupError::Pipeline)?;
+        let operations = routes::Operations {
+            db: db.clone(),
+            pipeline: pipeline.clone(),
+            metrics_token_hash: settings
+                .metrics_token
+                .as_deref()
+                .map(|t| app::backend::tokens::token_hash(t.trim()).into()),
+        };
         let router = router(
             AppState {
                 leptos_options,
                 db,
                 sign_in_limiter: SignInLimiter::default(),
                 secrets,
-                config_listener: Arc::new(pipeline.clone()),
+                engine: Arc::new(pipeline.clone()),
             },
             settings.secure_cookies,
         )
         .merge(ingest_router(pipeline, settings.ingest_max_body))
+        .merge(routes::operations_router(operations))
         .layer(TraceLayer::new_for_http());
         if let Some(credentials) = demo_credentials
             && settings.demo_rate > 0
@@ -205,7 +215,6 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         ));
     let routes = generate_route_list(App);
     Router::new()
-        .route("/healthz", get(routes::healthz))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -2,6 +2,7 @@
 //! the session and the role itself, and names the account in every query.
 
 pub mod auth;
+pub mod dashboard;
 pub mod domains;
 pub mod streams;
 pub mod tokens;

@@ -54,7 +54,7 @@ pub async fn save_stream(stream: StreamInput) -> Result<i64, AppError> {
             {
                 Ok(id) => {
                     tracing::info!(account_id = user.account_id, stream_id = id, "stream saved");
-                    state.config_listener.account_changed(user.account_id);
+                    state.engine.account_changed(user.account_id);
                     Ok(id)
                 }
                 Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError {
@@ -86,7 +86,7 @@ pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
                 .db
                 .set_stream_active(user.account_id, id, active)
                 .await?;
-            state.config_listener.account_changed(user.account_id);
+            state.engine.account_changed(user.account_id);
             Ok(())
         }
         .await,
@@ -101,7 +101,7 @@ pub async fn delete_stream(id: i64) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             state.db.delete_stream(user.account_id, id).await?;
-            state.config_listener.account_changed(user.account_id);
+            state.engine.account_changed(user.account_id);
             tracing::info!(
                 account_id = user.account_id,
                 stream_id = id,
@@ -123,7 +123,7 @@ pub async fn redeliver_failed(id: i64) -> Result<usize, AppError> {
             let user = auth::require_editor(&state).await?;
             // 404 unless the stream is this account's.
             state.db.stream(user.account_id, id, &state.secrets).await?;
-            let queued = state.config_listener.redeliver_failed(id);
+            let queued = state.engine.redeliver_failed(id);
             state.db.reset_blocks_failed(user.account_id, id).await?;
             tracing::info!(
                 account_id = user.account_id,

@@ -8,6 +8,7 @@ pub mod secrets;
 pub mod session_store;
 pub mod status;
 pub mod streams;
+pub mod telemetry;
 pub mod tokens;
 pub mod users;
 
@@ -19,12 +20,22 @@ pub use db::{Db, DbBackend, DbError};
 
 use crate::error::AppError;
 
-/// Told when an account's streams, domains or ingest tokens change, so the running
-/// engine applies the new configuration (the server's pipeline implements it).
-pub trait ConfigListener: Send + Sync {
+/// The running engine, as the console drives it (the server's pipeline implements it).
+pub trait EngineControl: Send + Sync {
+    /// An account's streams, domains or ingest tokens changed: apply the new configuration.
     fn account_changed(&self, account_id: i64);
     /// Queues the stream's set-aside blocks again; returns how many.
     fn redeliver_failed(&self, stream_id: i64) -> usize;
+    /// What waits in the stream's spool (nothing when the stream has no worker).
+    fn spool_depth(&self, stream_id: i64) -> crate::model::SpoolDepth;
+    /// Sends one sample block ([`engine::sample_block`]) with the stream's settings, secrets
+    /// filled in, once and without retries; reports what the endpoint answered.
+    fn test_endpoint(
+        &self,
+        stream: streams::StreamRecord,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = crate::model::EndpointTestResult> + Send + 'static>,
+    >;
 }
 
 /// Shared by every request handler and server function (cheap to clone).
@@ -34,7 +45,7 @@ pub struct AppState {
     pub db: Db,
     pub sign_in_limiter: SignInLimiter,
     pub secrets: secrets::SecretBox,
-    pub config_listener: std::sync::Arc<dyn ConfigListener>,
+    pub engine: std::sync::Arc<dyn EngineControl>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -8,25 +8,29 @@
 //! retries). Memory per stream stays small: records wait on disk, not in memory.
 
 mod spool;
+pub mod stats;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use app::backend::secrets::SecretBox;
-use app::backend::{ConfigListener, Db, DbError};
-use app::model::{CUSTOM_TEMPLATE, EndpointType};
-use engine::{
-    BlockLimits, DataSource, DomainFilter, FieldSet, Preset, RoutingTable, StreamSpec, Template,
-};
+use std::future::Future;
+use std::pin::Pin;
+
+use app::backend::streams::StreamRecord;
+use app::backend::{Db, DbError, EngineControl};
+use app::model::{EndpointTestResult, EndpointType, SpoolDepth};
+use engine::{BlockLimits, DomainFilter, FieldSet, RoutingTable, StreamSpec};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use crate::sinks::Sink;
 use crate::sinks::http::{HttpSink, HttpSinkConfig};
 use crate::sinks::kafka::{KafkaSink, KafkaSinkConfig};
 use crate::sinks::s3::{S3Sink, S3SinkConfig};
+use crate::sinks::{OutgoingBlock, Sink};
 pub use spool::Spool;
+use stats::{Stats, StreamLabels};
 use worker::StreamWorker;
 
 /// Where and how much the engine spools.
@@ -37,6 +41,8 @@ pub struct PipelineSettings {
     pub spool_dir: PathBuf,
     /// Per stream; past it ingest answers 503 until the endpoint catches up.
     pub spool_max_bytes: u64,
+    /// How long the delivery log keeps an attempt.
+    pub delivery_log_retention: std::time::Duration,
 }
 
 /// What ingest needs for one account, swapped whole on every reload.
@@ -51,6 +57,7 @@ pub struct AccountRoutes {
 
 struct Inner {
     db: Db,
+    stats: Arc<Stats>,
     secrets: SecretBox,
     settings: PipelineSettings,
     http: reqwest::Client,
@@ -74,8 +81,11 @@ impl Pipeline {
         secrets: SecretBox,
         settings: PipelineSettings,
     ) -> Result<Pipeline, DbError> {
+        let stats = Arc::new(Stats::default());
+        stats::spawn_writer(stats.clone(), db.clone(), settings.delivery_log_retention);
         let pipeline = Pipeline {
             inner: Arc::new(Inner {
+                stats,
                 db,
                 secrets,
                 settings,
@@ -108,6 +118,46 @@ impl Pipeline {
             .copied()
     }
 
+    /// Readiness: a file can be created in the spool folder.
+    pub async fn check_spool_writable(&self) -> std::io::Result<()> {
+        let dir = self.inner.settings.spool_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            let probe = dir.join(".ready-probe");
+            std::fs::write(&probe, b"")?;
+            std::fs::remove_file(&probe)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// The Prometheus text exposition of the engine.
+    pub fn metrics_text(&self) -> String {
+        let spools: Vec<_> = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers
+                .iter()
+                .map(|(id, worker)| {
+                    let labels = StreamLabels {
+                        account_id: worker.account_id,
+                        stream_id: *id,
+                    };
+                    (labels, worker.spool.clone())
+                })
+                .collect()
+        };
+        // Outside the lock: reading a spool lists its folder.
+        let depths: Vec<_> = spools
+            .into_iter()
+            .map(|(labels, spool)| (labels, spool.depth()))
+            .collect();
+        self.inner.stats.encode(&depths)
+    }
+
     pub fn routes(&self, account_id: i64) -> Option<Arc<AccountRoutes>> {
         self.inner
             .accounts
@@ -133,42 +183,14 @@ impl Pipeline {
         let mut sinks: HashMap<i64, Arc<dyn Sink>> = HashMap::new();
         for stream in streams.iter().filter(|s| s.input.active) {
             let Some(id) = stream.input.id else { continue };
-            let sink: Arc<dyn Sink> = match stream.input.endpoint.endpoint_type {
-                EndpointType::Http => {
-                    match HttpSinkConfig::from_stream(&stream.input.endpoint, &stream.secrets) {
-                        Ok(config) => Arc::new(HttpSink::new(inner.http.clone(), config)),
-                        Err(e) => {
-                            tracing::error!(stream_id = id, error = %e, "stream not started: bad endpoint settings");
-                            continue;
-                        }
-                    }
-                }
-                EndpointType::S3 => Arc::new(S3Sink::new(S3SinkConfig::from_stream(
-                    &stream.input.endpoint,
-                    &stream.secrets,
-                ))),
-                EndpointType::Kafka => {
-                    match KafkaSink::new(KafkaSinkConfig::from_stream(&stream.input.endpoint)) {
-                        Ok(sink) => Arc::new(sink),
-                        Err(e) => {
-                            tracing::error!(stream_id = id, error = %e, "stream not started: bad endpoint settings");
-                            continue;
-                        }
-                    }
+            let sink = match build_sink(&inner.http, stream) {
+                Ok(sink) => sink,
+                Err(e) => {
+                    tracing::error!(stream_id = id, error = %e, "stream not started: bad endpoint settings");
+                    continue;
                 }
             };
-            let Ok(source) = stream.input.data_source.parse::<DataSource>() else {
-                continue;
-            };
-            let text = if stream.input.template == CUSTOM_TEMPLATE {
-                stream.input.custom_template.clone()
-            } else {
-                match Preset::find(&stream.input.template) {
-                    Some(preset) => preset.template_text(),
-                    None => continue,
-                }
-            };
-            let template = match Template::compile(&text, source) {
+            let template = match stream.input.compile_template() {
                 Ok(t) => Arc::new(t),
                 Err(e) => {
                     tracing::error!(stream_id = id, error = %e, "stream not started: template does not compile");
@@ -192,7 +214,7 @@ impl Pipeline {
             specs.push(StreamSpec {
                 id,
                 account_id,
-                data_source: source,
+                data_source: template.data_source(),
                 domains,
                 template,
                 active: true,
@@ -234,6 +256,7 @@ impl Pipeline {
                     db: inner.db.clone(),
                     account_id,
                     stream_id: *id,
+                    stats: inner.stats.clone(),
                 };
                 workers.insert(*id, worker::spawn(target, spool.clone(), sink.clone()));
                 spools.insert(*id, spool);
@@ -263,7 +286,77 @@ impl Pipeline {
     }
 }
 
-impl ConfigListener for Pipeline {
+/// The sink for a stream's endpoint settings.
+fn build_sink(http: &reqwest::Client, stream: &StreamRecord) -> Result<Arc<dyn Sink>, String> {
+    let endpoint = &stream.input.endpoint;
+    Ok(match endpoint.endpoint_type {
+        EndpointType::Http => Arc::new(HttpSink::new(
+            http.clone(),
+            HttpSinkConfig::from_stream(endpoint, &stream.secrets)?,
+        )),
+        EndpointType::S3 => Arc::new(S3Sink::new(S3SinkConfig::from_stream(
+            endpoint,
+            &stream.secrets,
+        ))),
+        EndpointType::Kafka => Arc::new(KafkaSink::new(KafkaSinkConfig::from_stream(endpoint))?),
+    })
+}
+
+impl EngineControl for Pipeline {
+    fn spool_depth(&self, stream_id: i64) -> SpoolDepth {
+        let spool = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers.get(&stream_id).map(|w| w.spool.clone())
+        };
+        spool.map(|s| s.depth()).unwrap_or_default()
+    }
+
+    fn test_endpoint(
+        &self,
+        stream: StreamRecord,
+    ) -> Pin<Box<dyn Future<Output = EndpointTestResult> + Send + 'static>> {
+        let http = self.inner.http.clone();
+        Box::pin(async move {
+            let failed = |answer: String| EndpointTestResult {
+                delivered: false,
+                answer,
+                records: 0,
+                duration_ms: 0,
+            };
+            let body = match stream
+                .input
+                .compile_template()
+                .and_then(|t| engine::sample_block(&t).map_err(|e| e.to_string()))
+            {
+                Ok(body) => body,
+                Err(e) => return failed(format!("Template: {e}")),
+            };
+            let sink = match build_sink(&http, &stream) {
+                Ok(sink) => sink,
+                Err(e) => return failed(e),
+            };
+            let block = OutgoingBlock {
+                id: uuid::Uuid::new_v4(),
+                records: engine::SAMPLE_RECORDS,
+                body: body.into(),
+                sealed_at: std::time::SystemTime::now(),
+            };
+            let started = std::time::Instant::now();
+            let outcome = sink.deliver(&block).await;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            let (delivered, answer) = match outcome {
+                Ok(acknowledged) => (true, acknowledged.answer),
+                Err(error) => (false, error.to_string()),
+            };
+            EndpointTestResult {
+                delivered,
+                answer,
+                records: block.records,
+                duration_ms,
+            }
+        })
+    }
+
     fn redeliver_failed(&self, stream_id: i64) -> usize {
         let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
         match workers.get(&stream_id).map(|w| w.spool.redeliver_failed()) {

@@ -195,6 +195,15 @@ impl Spool {
         list(&self.dir.join(FAILED))
     }
 
+    /// What waits: sealed blocks, bytes on disk (open block included), refused blocks.
+    pub fn depth(&self) -> app::model::SpoolDepth {
+        app::model::SpoolDepth {
+            blocks: self.pending().map_or(0, |p| p.len() as u64),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            failed_blocks: self.failed().map_or(0, |f| f.len() as u64),
+        }
+    }
+
     /// Nothing open and nothing waiting.
     pub fn is_drained(&self) -> bool {
         self.lock().records == 0 && self.pending().map(|p| p.is_empty()).unwrap_or(false)

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::spool::{SealedBlock, Spool};
+use super::stats::{Stats, StreamLabels};
 use crate::sinks::{DeliveryError, Sink};
 
 /// How often a failing delivery updates the stream's status.
@@ -22,6 +23,7 @@ pub(super) struct Target {
     pub db: app::backend::Db,
     pub account_id: i64,
     pub stream_id: i64,
+    pub stats: Arc<Stats>,
 }
 
 /// A running worker. `stopping`: the stream is no longer active; the worker seals what is
@@ -126,7 +128,12 @@ async fn deliver_block(
         db,
         account_id,
         stream_id,
+        stats,
     } = target;
+    let labels = StreamLabels {
+        account_id: *account_id,
+        stream_id: *stream_id,
+    };
     let block = match spool.load(sealed) {
         Ok(block) => block,
         Err(e) => {
@@ -143,7 +150,9 @@ async fn deliver_block(
         || sink.borrow().clone(),
         &block,
         policy,
-        |error, attempt| {
+        |attempt, outcome, duration| {
+            stats.attempt(&labels, &block, outcome, duration);
+            let Err(error) = outcome else { return };
             tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
             let gave_up = matches!(error, DeliveryError::Terminal { .. });
             if gave_up || recorded_at.is_none_or(|at| at.elapsed() >= STATUS_EVERY) {

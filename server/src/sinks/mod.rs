@@ -39,7 +39,14 @@ pub enum DeliveryError {
     Terminal { reason: String },
 }
 
-pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
+/// The endpoint took the block; `answer` says what it answered (e.g. `HTTP 200 OK`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acknowledged {
+    pub answer: String,
+}
+
+pub type DeliveryFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Acknowledged, DeliveryError>> + Send + 'a>>;
 
 /// Delivers one block to an endpoint, once (retries are the caller's).
 pub trait Sink: Send + Sync {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{DeliveryError, OutgoingBlock, Sink};
+use super::{Acknowledged, DeliveryError, OutgoingBlock, Sink};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -40,27 +40,25 @@ impl RetryPolicy {
 }
 
 /// Delivers `block` through the sink `sink()` gives at each attempt, retrying what can
-/// succeed later. Returns the attempts it took, or the terminal error; `on_failure` hears
-/// of every failed attempt.
+/// succeed later. Returns the acknowledgement, or the terminal error; `on_attempt` hears
+/// of every attempt (its number, outcome and duration).
 pub async fn deliver_with_retries(
     sink: impl Fn() -> std::sync::Arc<dyn Sink>,
     block: &OutgoingBlock,
     policy: &RetryPolicy,
-    mut on_failure: impl FnMut(&DeliveryError, u32),
-) -> Result<u32, DeliveryError> {
+    mut on_attempt: impl FnMut(u32, &Result<Acknowledged, DeliveryError>, Duration),
+) -> Result<Acknowledged, DeliveryError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match sink().deliver(block).await {
-            Ok(()) => return Ok(attempt),
-            Err(error) => {
-                on_failure(&error, attempt);
-                match &error {
-                    DeliveryError::Terminal { .. } => return Err(error),
-                    DeliveryError::Retryable { retry_after, .. } => {
-                        tokio::time::sleep(policy.delay(attempt, *retry_after)).await;
-                    }
-                }
+        let started = std::time::Instant::now();
+        let outcome = sink().deliver(block).await;
+        on_attempt(attempt, &outcome, started.elapsed());
+        match outcome {
+            Ok(acknowledged) => return Ok(acknowledged),
+            Err(error @ DeliveryError::Terminal { .. }) => return Err(error),
+            Err(DeliveryError::Retryable { retry_after, .. }) => {
+                tokio::time::sleep(policy.delay(attempt, retry_after)).await;
             }
         }
     }

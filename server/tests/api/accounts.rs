@@ -6,7 +6,7 @@ use app::model::Role;
 use crate::helpers::{PASSWORD, Storage, TestApp, spawn_app};
 
 /// Account B with its owner and a domain, arranged directly in the database.
-async fn other_account(app: &TestApp) -> (i64, i64, i64) {
+pub async fn other_account(app: &TestApp) -> (i64, i64, i64) {
     let b = app.db.create_account("Globex").await.unwrap();
     let hash = hash_password(PASSWORD.into()).await.unwrap();
     let b_owner = app

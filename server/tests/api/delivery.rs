@@ -6,6 +6,8 @@ use std::time::Duration;
 use app::model::{CUSTOM_TEMPLATE, HeaderInput, StreamInput};
 use serde_json::{Value, json};
 
+use server::settings::Settings;
+
 use crate::helpers::{Browser, Storage, TestApp, spawn_app_with};
 use crate::receiver::Receiver;
 
@@ -23,11 +25,19 @@ pub async fn setup(max_records: u32, max_age: Duration) -> Setup {
 }
 
 pub async fn setup_with(max_records: u32, max_age: Duration, spool_max_bytes: u64) -> Setup {
-    let app = spawn_app_with(Storage::Sqlite, |s| {
+    setup_on(Storage::Sqlite, |s| {
         s.block_max_records = max_records;
         s.block_max_age = max_age;
-        s.ingest_max_body = 4 * 1024 * 1024;
         s.spool_max_bytes = spool_max_bytes;
+    })
+    .await
+}
+
+/// An owner with a domain ([`HOST`]) and an ingest token, on `storage`.
+pub async fn setup_on(storage: Storage, adjust: impl FnOnce(&mut Settings)) -> Setup {
+    let app = spawn_app_with(storage, |s| {
+        s.ingest_max_body = 4 * 1024 * 1024;
+        adjust(s);
     })
     .await;
     let owner = app.set_up_owner("owner@acme.test").await;

@@ -85,6 +85,8 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         spool_max_bytes: 1 << 30,
         demo_receiver: None,
         demo_rate: 0,
+        delivery_log_retention: std::time::Duration::from_secs(7 * 86_400),
+        metrics_token: None,
         log_format: LogFormat::Text,
     }
 }

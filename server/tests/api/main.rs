@@ -8,6 +8,7 @@ mod endpoints;
 mod health;
 mod helpers;
 mod logs;
+mod observability;
 mod outage;
 mod receiver;
 mod services;

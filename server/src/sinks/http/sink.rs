@@ -6,10 +6,12 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::config::HttpSinkConfig;
-use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+use crate::sinks::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
 
 /// Receivers can de-duplicate on this header (delivery is at-least-once).
 pub const BLOCK_ID_HEADER: &str = "X-Block-Id";
+/// How much of an error answer's body is kept.
+const ANSWER_EXCERPT_CHARS: usize = 200;
 
 pub struct HttpSink {
     client: reqwest::Client,
@@ -21,7 +23,7 @@ impl HttpSink {
         HttpSink { client, config }
     }
 
-    async fn post(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+    async fn post(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
         let response = self
             .client
             .post(self.config.url.clone())
@@ -38,7 +40,9 @@ impl HttpSink {
             })?;
         let status = response.status();
         if status.is_success() {
-            return Ok(());
+            return Ok(Acknowledged {
+                answer: format!("HTTP {status}"),
+            });
         }
         let retry_after = response
             .headers()
@@ -47,12 +51,17 @@ impl HttpSink {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let reason = if status.is_redirection() {
-            format!(
-                "HTTP {} (redirects are not followed: use the final URL)",
-                status.as_u16()
-            )
+            format!("HTTP {status} (redirects are not followed: use the final URL)")
         } else {
-            format!("HTTP {}", status.as_u16())
+            // The start of the endpoint's answer says why, for the delivery log and the
+            // endpoint test.
+            let body = response.text().await.unwrap_or_default();
+            let excerpt: String = body.trim().chars().take(ANSWER_EXCERPT_CHARS).collect();
+            if excerpt.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {excerpt}")
+            }
         };
         if is_retryable(status) {
             Err(DeliveryError::Retryable {

@@ -9,7 +9,7 @@ use rdkafka::producer::Producer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::config::KafkaSinkConfig;
-use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+use crate::sinks::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
 
 /// How long librdkafka keeps trying one message before it reports a failure (the block is
 /// then retried whole by the retry policy: at-least-once). Short enough that an unreachable
@@ -60,12 +60,17 @@ impl KafkaSink {
         }
     }
 
-    async fn produce(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+    async fn produce(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
         let producer = self.producer();
-        self.produce_with(&producer, block).await.map_err(|error| {
-            self.replace_producer_if_fatal(&producer, error.rdkafka_error_code());
-            classify(error)
-        })
+        match self.produce_with(&producer, block).await {
+            Ok(()) => Ok(Acknowledged {
+                answer: format!("Kafka acknowledged {} messages", block.records),
+            }),
+            Err(error) => {
+                self.replace_producer_if_fatal(&producer, error.rdkafka_error_code());
+                Err(classify(error))
+            }
+        }
     }
 
     async fn produce_with(

@@ -12,7 +12,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::config::{S3Compression, S3SinkConfig};
-use crate::sinks::{DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+use crate::sinks::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
 
 /// Errors that a retry cannot fix: the settings (bucket, keys) must change first.
 const TERMINAL_CODES: [&str; 7] = [
@@ -77,20 +77,23 @@ impl S3Sink {
         }
     }
 
-    async fn put(&self, block: &OutgoingBlock) -> Result<(), DeliveryError> {
+    async fn put(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
         let body = match self.config.compression {
             S3Compression::None => block.body.clone(),
             S3Compression::Gzip => gzip(&block.body)?.into(),
         };
+        let key = object_key(&self.config.prefix, block);
         self.client
             .put_object()
             .bucket(&self.config.bucket)
-            .key(object_key(&self.config.prefix, block))
+            .key(&key)
             .content_type(&self.config.content_type)
             .body(ByteStream::from(body))
             .send()
             .await
-            .map(|_| ())
+            .map(|_| Acknowledged {
+                answer: format!("S3 stored {key}"),
+            })
             .map_err(classify)
     }
 }

@@ -1,0 +1,137 @@
+//! The stream dashboard, its delivery log, and the form's "Test endpoint" button.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::model::{DeliveryAttempt, EndpointTestResult, StreamDashboard, StreamInput};
+
+/// Entries shown in the delivery log.
+pub const DELIVERY_LOG_ROWS: i64 = 200;
+
+#[server(endpoint = "stream_dashboard")]
+pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> {
+    use crate::backend::db::now_millis;
+    use crate::backend::telemetry::minute_of;
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            let account_id = user.account_id;
+            let stream = state.db.stream(account_id, id, &state.secrets).await?;
+            let status = state
+                .db
+                .stream_summaries(account_id)
+                .await?
+                .into_iter()
+                .find(|s| s.id == id)
+                .map(|s| s.status)
+                .unwrap_or_default();
+            // Up to the end of the current minute, so the latest counts show.
+            let until = minute_of(now_millis()) + 60_000;
+            const MINUTE: i64 = 60_000;
+            let last_hour = state
+                .db
+                .metric_series(account_id, id, until - 60 * MINUTE, until, MINUTE)
+                .await?;
+            let day_until = until - until.rem_euclid(30 * MINUTE) + 30 * MINUTE;
+            let last_day = state
+                .db
+                .metric_series(
+                    account_id,
+                    id,
+                    day_until - 48 * 30 * MINUTE,
+                    day_until,
+                    30 * MINUTE,
+                )
+                .await?;
+            Ok(StreamDashboard {
+                name: stream.input.name,
+                active: stream.input.active,
+                status,
+                spool: state.engine.spool_depth(id),
+                last_hour,
+                last_day,
+            })
+        }
+        .await,
+    )
+}
+
+/// The stream's latest delivery attempts, newest first; `outcome` blank for all, or
+/// `delivered`, `failed`, `refused`.
+#[server(endpoint = "delivery_log")]
+pub async fn delivery_log(id: i64, outcome: String) -> Result<Vec<DeliveryAttempt>, AppError> {
+    use crate::backend::{auth, respond, state};
+    use crate::model::{AttemptOutcome, FieldError};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            let outcome = match outcome.trim() {
+                "" => None,
+                text => Some(AttemptOutcome::parse(text).ok_or_else(|| {
+                    AppError::InvalidFields(vec![FieldError {
+                        field: "outcome".into(),
+                        message: "Outcome must be delivered, failed or refused".into(),
+                    }])
+                })?),
+            };
+            // 404 unless the stream is this account's.
+            state.db.stream(user.account_id, id, &state.secrets).await?;
+            Ok(state
+                .db
+                .delivery_attempts(user.account_id, id, outcome, DELIVERY_LOG_ROWS)
+                .await?)
+        }
+        .await,
+    )
+}
+
+/// Sends one sample block (the preview's records) with the form's current settings, saved
+/// or not; blank secrets of a saved stream are its stored ones.
+#[server(endpoint = "test_endpoint", input = Json)]
+pub async fn test_endpoint(stream: StreamInput) -> Result<EndpointTestResult, AppError> {
+    use crate::backend::streams::{StreamRecord, split_secrets};
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_editor(&state).await?;
+            // Only what the test uses: the endpoint and the template.
+            let errors: Vec<_> = crate::validation::stream::stream_errors(&stream)
+                .into_iter()
+                .filter(|e| e.field.starts_with("endpoint") || e.field.ends_with("template"))
+                .collect();
+            if !errors.is_empty() {
+                return Err(AppError::InvalidFields(errors));
+            }
+            let stored = match stream.id {
+                Some(id) => Some(
+                    state
+                        .db
+                        .stream(user.account_id, id, &state.secrets)
+                        .await?
+                        .secrets,
+                ),
+                None => None,
+            };
+            let (endpoint, secrets) = split_secrets(&stream, stored.as_ref())
+                .map_err(|e| AppError::InvalidFields(vec![e]))?;
+            let record = StreamRecord {
+                account_id: user.account_id,
+                input: StreamInput { endpoint, ..stream },
+                secrets,
+            };
+            let result = state.engine.test_endpoint(record).await;
+            tracing::info!(
+                account_id = user.account_id,
+                delivered = result.delivered,
+                "endpoint tested"
+            );
+            Ok(result)
+        }
+        .await,
+    )
+}
