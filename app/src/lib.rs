@@ -114,6 +114,11 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <pages::layout::Protected><pages::stream_form::StreamFormPage /></pages::layout::Protected> }
                     />
                     <Route
+                        path=path!("/streams/:id/dashboard")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::dashboard::StreamDashboardPage /></pages::layout::Protected> }
+                    />
+                    <Route
                         path=path!("/templates")
                         ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::fields::TemplatesPage /></pages::layout::Protected> }

@@ -400,6 +400,14 @@ impl AttemptOutcome {
         }
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "Delivered",
+            AttemptOutcome::Failed => "Failed (retried)",
+            AttemptOutcome::Refused => "Refused (set aside)",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<AttemptOutcome> {
         AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == text)
     }

@@ -43,7 +43,8 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   });
   await page.locator('.variables button', { hasText: /^\$request_id$/ }).click();
   await expect(page.locator('#custom-template')).toHaveValue('{"host": "$host", "status": "$status", "id": "$request_id"}');
-  await expect(page.locator('#template-preview')).toHaveText(/^\{"host":"[^"]+","status":"\d+","id":"[^"]+"\}$/);
+  // The preview is the block the endpoint receives: one record per sample event.
+  await expect(page.locator('#template-preview')).toHaveText(/^(\{"host":"www\.example\.com","status":"\d+","id":"[^"]+"\}\n){2}\{"host":"www\.example\.com","status":"\d+","id":"[^"]+"\}$/);
   await page.getByLabel('shop.acme.test').check();
   await page.locator('#endpoint-type').selectOption('http');
   await page.getByLabel('Endpoint URL').fill('https://siem.acme.test/ingest');
@@ -98,7 +99,7 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   await page.locator('#stream-search').fill('');
 
   // Secrets: not in the list, the edit page's HTML, or any server-function answer.
-  await row(page, 'Archive to S3').getByRole('link').click();
+  await row(page, 'Archive to S3').getByRole('link', { name: 'Archive to S3' }).click();
   await expect(page.locator('h1')).toHaveText('Edit data stream');
   await expect(page.getByLabel('Secret Key')).toHaveValue('');
   await expect(page.getByLabel('Secret Key')).toHaveAttribute('placeholder', /stored/);
@@ -116,7 +117,7 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   // Edit: change Sampling, leave the secret blank (kept), save, and see it stick.
   await page.getByLabel('Sampling (%)').fill('25');
   await save(page);
-  await row(page, 'Archive to S3').getByRole('link').click();
+  await row(page, 'Archive to S3').getByRole('link', { name: 'Archive to S3' }).click();
   await expect(page.getByLabel('Sampling (%)')).toHaveValue('25');
   await expect(page.getByLabel('Secret Key')).toHaveAttribute('placeholder', /stored/);
 
@@ -128,7 +129,7 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   await expect(row(page, 'Renamed but cancelled')).toHaveCount(0);
 
   // Leaving with unsaved changes warns; dismissing keeps the form.
-  await row(page, 'SIEM over HTTP').getByRole('link').click();
+  await row(page, 'SIEM over HTTP').getByRole('link', { name: 'SIEM over HTTP' }).click();
   await hydrated(page);
   await page.locator('#stream-name').fill('SIEM changed');
   page.removeAllListeners('dialog');

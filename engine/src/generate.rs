@@ -151,14 +151,14 @@ impl EventGenerator {
     /// Picks a visitor, favouring some (a few clients send much of the traffic).
     fn pick_visitor(&mut self) -> usize {
         let len = self.visitors.len();
-        self.rng.usize(..len).min(self.rng.usize(..len))
+        below(&mut self.rng, len).min(below(&mut self.rng, len))
     }
 
     fn next_detection(&mut self) -> Detection {
         Detection {
-            host: self.rng.usize(..self.hosts.len()),
+            host: below(&mut self.rng, self.hosts.len()),
             visitor: self.pick_visitor(),
-            attack: self.rng.usize(..ATTACKS.len()),
+            attack: below(&mut self.rng, ATTACKS.len()),
             action: match self.rng.u32(..100) {
                 0..70 => WafAction::Block,
                 70..90 => WafAction::LearningBlock,
@@ -181,10 +181,10 @@ impl EventGenerator {
             };
             (target, attack.method, &ATTACK_TARGET_PAGE)
         } else {
-            let page_index = rng.usize(..PAGES.len());
+            let page_index = below(rng, PAGES.len());
             let page = &PAGES[page_index];
             let query =
-                (!page.queries.is_empty() && rng.bool()).then(|| rng.usize(..page.queries.len()));
+                (!page.queries.is_empty() && rng.bool()).then(|| below(rng, page.queries.len()));
             let method = match rng.u32(..100) {
                 0..50 if page.accepts_post => "POST",
                 0..2 => "HEAD",
@@ -231,7 +231,7 @@ impl EventGenerator {
         let referrer = match rng.u32(..100) {
             0..40 => Referrer::None,
             40..70 => Referrer::SameSite,
-            _ => Referrer::Other(rng.usize(..REFERRERS.len())),
+            _ => Referrer::Other(below(rng, REFERRERS.len())),
         };
         Request {
             host: detection.host,
@@ -552,7 +552,7 @@ impl Visitor {
         let first_octets = GEOS[geo].first_octets;
         let remote_addr = format!(
             "{}.{}.{}.{}",
-            first_octets[rng.usize(..first_octets.len())],
+            first_octets[below(rng, first_octets.len())],
             rng.u8(..),
             rng.u8(..),
             rng.u8(1..255),
@@ -564,9 +564,9 @@ impl Visitor {
         };
         // HTTP/3 runs over QUIC, which requires TLS 1.3.
         let tls = if server_protocol == "HTTP/3.0" {
-            rng.usize(..TLS_1_3_SETUPS)
+            below(rng, TLS_1_3_SETUPS)
         } else {
-            rng.usize(..TLS_SETUPS.len())
+            below(rng, TLS_SETUPS.len())
         };
         Visitor {
             remote_addr: remote_addr.into_boxed_str(),
@@ -576,12 +576,18 @@ impl Visitor {
             server_protocol,
             tls,
             rtt_micros: rng.u32(4_000..180_000),
-            edge: rng.usize(..EDGES.len()),
+            edge: below(rng, EDGES.len()),
         }
     }
 }
 
 /// The index of an entry of `table`, with chances proportional to `weight`.
+/// A uniform index below `n`, the same on every platform (fastrand's `usize` draws
+/// differently on 32-bit wasm, and the console's preview must match the server's).
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.u32(..n as u32) as usize
+}
+
 fn pick_weighted<T>(rng: &mut Rng, table: &[T], weight: impl Fn(&T) -> u32) -> usize {
     let total: u32 = table.iter().map(&weight).sum();
     let mut roll = rng.u32(..total);
@@ -822,7 +828,7 @@ impl Fetch {
         let connect_millis = if rng.bool() { 0 } else { rng.u32(1..12) };
         let header_millis = connect_millis + rng.u32(8..180);
         Fetch {
-            origin: rng.usize(..ORIGINS.len()),
+            origin: below(rng, ORIGINS.len()),
             status,
             connect_millis,
             header_millis: Some(header_millis),
@@ -836,7 +842,7 @@ impl Fetch {
     fn refused(rng: &mut Rng) -> Fetch {
         let connect_millis = rng.u32(0..3);
         Fetch {
-            origin: rng.usize(..ORIGINS.len()),
+            origin: below(rng, ORIGINS.len()),
             status: 502,
             connect_millis,
             header_millis: None,
@@ -850,7 +856,7 @@ impl Fetch {
     fn timed_out(rng: &mut Rng, bytes_sent: u32) -> Fetch {
         let connect_millis = rng.u32(1..12);
         Fetch {
-            origin: rng.usize(..ORIGINS.len()),
+            origin: below(rng, ORIGINS.len()),
             status: 504,
             connect_millis,
             header_millis: None,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod dashboard;
 pub mod domains;
 pub mod fields;
 pub mod home;

@@ -2,12 +2,13 @@
 //! Domains, Endpoint, Active; Save and Cancel. The browser checks with the same rules as
 //! the server (`validation::stream`) and renders the template preview itself.
 
-use engine::{DataSource, Template, presets_for, sample_event};
+use engine::{DataSource, SAMPLE_RECORDS, presets_for};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::users::confirm;
+use crate::api::dashboard::TestEndpoint;
 use crate::api::domains::list_domains;
 use crate::api::streams::{SaveStream, get_stream};
 use crate::error::AppError;
@@ -126,6 +127,7 @@ fn StreamForm(initial: StreamInput, domains: Vec<Domain>) -> impl IntoView {
             <DataSourceAndTemplate form errors />
             <DomainsField form domains errors />
             <EndpointFields form errors />
+            <TestEndpointButton form />
 
             <div class="field switch-field">
                 <label class="switch">
@@ -157,6 +159,55 @@ fn StreamForm(initial: StreamInput, domains: Vec<Domain>) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// Sends the preview's block with the form's current settings and shows the answer.
+#[component]
+fn TestEndpointButton(form: Form) -> impl IntoView {
+    let test = ServerAction::<TestEndpoint>::new();
+    // (delivered, text) of the last test.
+    let result = move || {
+        test.value().get().map(|outcome| match outcome {
+            Ok(r) => {
+                let verdict = if r.delivered {
+                    "Delivered"
+                } else {
+                    "Not delivered"
+                };
+                let text = format!(
+                    "{verdict}: {} ({} records, {} ms)",
+                    r.answer, r.records, r.duration_ms
+                );
+                (r.delivered, text)
+            }
+            Err(AppError::InvalidFields(list)) => {
+                let text = list
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                (false, format!("Not sent: {text}"))
+            }
+            Err(e) => (false, format!("Not sent: {e}")),
+        })
+    };
+    view! {
+        <div class="field test-endpoint">
+            <button
+                type="button"
+                class="button"
+                id="test-endpoint"
+                disabled=move || test.pending().get()
+                on:click=move |_| { test.dispatch(TestEndpoint { stream: form.get_untracked() }); }
+            >
+                {move || if test.pending().get() { "Testing…" } else { "Test endpoint" }}
+            </button>
+            <span class="muted">" Sends the preview's block with these settings (saved or not) once, and shows the answer."</span>
+            {move || result().map(|(delivered, text)| view! {
+                <p id="test-endpoint-result" class="test-result" class:failing=!delivered>{text}</p>
+            })}
+        </div>
+    }
 }
 
 /// A labelled text input with its error message below it.
@@ -203,26 +254,11 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
     });
     let is_custom = Memo::new(move |_| form.with(|f| f.template == CUSTOM_TEMPLATE));
     let editor: NodeRef<html::Textarea> = NodeRef::new();
+    // The block "Test endpoint" sends: the same sample events, the same renderer.
     let preview = Memo::new(move |_| {
-        let source = source.get();
-        let text = form.with(|f| {
-            if f.template == CUSTOM_TEMPLATE {
-                Some(f.custom_template.clone())
-            } else {
-                engine::Preset::find(&f.template)
-                    .filter(|p| p.data_source == source)
-                    .map(|p| p.template_text())
-            }
-        })?;
-        Some(
-            Template::compile(&text, source)
-                .map_err(|e| e.to_string())
-                .and_then(|t| {
-                    t.render_line(sample_event(source).as_bytes())
-                        .map_err(|e| e.to_string())
-                })
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
-        )
+        form.with(StreamInput::compile_template)
+            .and_then(|t| engine::sample_block(&t).map_err(|e| e.to_string()))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     });
     let insert_variable = move |name: &'static str| {
         let token = format!("${name}");
@@ -323,12 +359,11 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
             </div>
         </Show>
         <div class="field">
-            <span class="label">"Preview of one record"</span>
+            <span class="label">{format!("Preview: the block the endpoint receives for {SAMPLE_RECORDS} sample events")}</span>
             <pre class="code preview" id="template-preview">
                 {move || match preview.get() {
-                    Some(Ok(line)) => line,
-                    Some(Err(e)) => format!("(no preview: {e})"),
-                    None => String::new(),
+                    Ok(block) => block,
+                    Err(e) => format!("(no preview: {e})"),
                 }}
             </pre>
         </div>

@@ -134,7 +134,8 @@ pub fn StreamsPage() -> impl IntoView {
                                                     </Show>
                                                 })}
                                             </td>
-                                            <td>
+                                            <td class="row-actions">
+                                                <a class="button small" href=format!("/streams/{id}/dashboard")>"Dashboard"</a>
                                                 <Show when=can_edit>
                                                     <button
                                                         class="button small danger"
