@@ -11,6 +11,9 @@ use crate::model::{AttemptOutcome, MetricPoint, StreamDashboard, format_utc_mill
 
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
+/// One count of a [`MetricPoint`].
+type MetricField = fn(&MetricPoint) -> i64;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Range {
     Hour,
@@ -119,13 +122,12 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
         Range::Hour => last_hour.clone(),
         Range::Day => last_day.clone(),
     });
-    let total =
-        move |field: fn(&MetricPoint) -> i64| points.with(|p| p.iter().map(field).sum::<i64>());
+    let total = move |field: MetricField| points.with(|p| p.iter().map(field).sum::<i64>());
     let mean_latency = move || {
         let measured: Vec<i64> = points.with(|p| p.iter().filter_map(|p| p.latency_ms).collect());
         (!measured.is_empty()).then(|| measured.iter().sum::<i64>() / measured.len() as i64)
     };
-    let series = move |field: fn(&MetricPoint) -> i64| {
+    let series = move |field: MetricField| {
         Signal::derive(move || points.with(|p| p.iter().map(|p| (p.at, field(p))).collect()))
     };
     let tab = move |which: Range, label: &'static str, id: &'static str| {
@@ -140,7 +142,7 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
             >{label}</button>
         }
     };
-    let counters: [(&str, &str, fn(&MetricPoint) -> i64); 4] = [
+    let counters: [(&str, &str, MetricField); 4] = [
         ("received", "Events received", |p| p.received),
         ("sampled-out", "Sampled out", |p| p.sampled_out),
         ("delivered", "Records delivered", |p| p.delivered),
@@ -233,6 +235,13 @@ fn Chart(title: &'static str, series: Signal<Vec<(i64, i64)>>) -> impl IntoView 
             .collect_view()
     };
     let peak = move || series.with(|s| s.iter().map(|&(_, v)| v).max().unwrap_or(0));
+    // The first and last intervals' start, as HH:MM UTC.
+    let clock = |at: Option<i64>| {
+        at.map(|at| format_utc_millis(at)[11..16].to_string())
+            .unwrap_or_default()
+    };
+    let first = move || clock(series.with(|s| s.first().map(|p| p.0)));
+    let last = move || clock(series.with(|s| s.last().map(|p| p.0)));
     view! {
         <figure class="chart">
             <figcaption>{title}<span class="muted">{move || format!(" · peak {}", peak())}</span></figcaption>
@@ -244,6 +253,7 @@ fn Chart(title: &'static str, series: Signal<Vec<(i64, i64)>>) -> impl IntoView 
             >
                 {bars}
             </svg>
+            <div class="chart-axis muted"><span>{first}</span><span>{last}" UTC"</span></div>
         </figure>
     }
 }
