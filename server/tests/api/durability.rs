@@ -183,7 +183,7 @@ async fn blocks_refused_for_good_are_kept_and_redelivered_once_fixed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status["blocks_failed"], 1, "{status}");
-    assert_eq!(status["last_error"], "HTTP 401");
+    assert_eq!(status["last_error"], "HTTP 401 Unauthorized");
     assert!(receiver.records().is_empty());
 
     let (code, queued) = s
