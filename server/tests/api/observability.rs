@@ -280,3 +280,66 @@ async fn metrics_are_off_without_a_configured_token() {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("--metrics-token"));
 }
+
+#[tokio::test]
+async fn the_delivery_log_forgets_attempts_past_the_retention_of_their_account_only() {
+    use app::backend::db::now_millis;
+    use app::backend::telemetry::AttemptRecord;
+    use app::model::{AttemptOutcome, DeliveryAttempt};
+
+    let s = setup(Storage::Sqlite).await;
+    let receiver = Receiver::start().await;
+    let id = save_stream(
+        &s.owner,
+        &http_stream("SIEM", &receiver.url, s.domain_id, TEMPLATE),
+    )
+    .await;
+    let (globex, _, globex_domain) = crate::accounts::other_account(&s.app).await;
+    let globex_owner = s.app.sign_in("owner@globex.test", PASSWORD).await;
+    let their_id = save_stream(
+        &globex_owner,
+        &http_stream("Theirs", &receiver.url, globex_domain, TEMPLATE),
+    )
+    .await;
+
+    let now = now_millis();
+    let attempt = |account_id, stream_id, at| AttemptRecord {
+        account_id,
+        stream_id,
+        attempt: DeliveryAttempt {
+            at,
+            block_id: format!("block-{at}"),
+            records: 1,
+            outcome: AttemptOutcome::Delivered,
+            answer: "HTTP 200 OK".into(),
+            duration_ms: 1,
+        },
+    };
+    let day = 86_400_000;
+    s.app
+        .db
+        .add_delivery_attempts(&[
+            attempt(1, id, now - 8 * day),
+            attempt(1, id, now),
+            attempt(globex, their_id, now - 8 * day),
+        ])
+        .await
+        .unwrap();
+    let removed = s
+        .app
+        .db
+        .prune_telemetry(1, now - 7 * day, now - 7 * day)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let kept = s.app.db.delivery_attempts(1, id, None, 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].at, now);
+    let theirs = s
+        .app
+        .db
+        .delivery_attempts(globex, their_id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1, "another account's log is its own");
+}
