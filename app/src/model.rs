@@ -158,6 +158,29 @@ pub struct EndpointInput {
     pub topic: String,
 }
 
+impl EndpointInput {
+    /// Where the endpoint is (host and port), without path, query or credentials: for logs.
+    pub fn host(&self) -> String {
+        let address = match self.endpoint_type {
+            EndpointType::Http => &self.url,
+            EndpointType::S3 => &self.host_url,
+            EndpointType::Kafka => return self.bootstrap_servers.trim().to_string(),
+        };
+        let after_scheme = address
+            .trim()
+            .split_once("://")
+            .map_or(address.trim(), |(_, rest)| rest);
+        let authority = after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
+            .to_string()
+    }
+}
+
 impl Default for EndpointInput {
     fn default() -> Self {
         EndpointInput {
@@ -425,8 +448,10 @@ pub struct MetricPoint {
     /// Failed delivery attempts.
     pub failed: i64,
     pub bytes: i64,
-    /// Mean time from a block's sealing to its acknowledgement, milliseconds.
+    /// Mean time from a block's sealing to its acknowledgement, milliseconds…
     pub latency_ms: Option<i64>,
+    /// …over this many blocks.
+    pub latency_count: i64,
 }
 
 /// What waits in a stream's spool.
@@ -449,4 +474,24 @@ pub struct StreamDashboard {
     pub last_hour: Vec<MetricPoint>,
     /// Per 30 minutes, the last day (oldest first, 48 points).
     pub last_day: Vec<MetricPoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_host_leaves_out_credentials_path_and_query() {
+        let mut endpoint = EndpointInput {
+            url: "https://user:pw@siem.acme.test:8443/in?token=secret".into(),
+            ..EndpointInput::default()
+        };
+        assert_eq!(endpoint.host(), "siem.acme.test:8443");
+        endpoint.endpoint_type = EndpointType::S3;
+        endpoint.host_url = "http://127.0.0.1:9000".into();
+        assert_eq!(endpoint.host(), "127.0.0.1:9000");
+        endpoint.endpoint_type = EndpointType::Kafka;
+        endpoint.bootstrap_servers = " k1:9092,k2:9092 ".into();
+        assert_eq!(endpoint.host(), "k1:9092,k2:9092");
+    }
 }

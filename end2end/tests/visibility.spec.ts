@@ -13,7 +13,9 @@ async function startReceiver() {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       if (req.url === '/unauthorized') {
-        res.writeHead(401, { 'Content-Type': 'text/plain' }).end('invalid API key');
+        // Echoes the key it refused, as many endpoints do.
+        const key = req.headers['x-api-key'];
+        res.writeHead(401, { 'Content-Type': 'text/plain' }).end(key ? `invalid API key: ${key}` : 'invalid API key');
         return;
       }
       bodies.push(body);
@@ -73,10 +75,14 @@ test('test endpoint, preview, dashboard and delivery log', async ({ page }) => {
     expect(receiver.bodies[0]).toBe(preview);
     expect(preview!.split('\n')).toHaveLength(3);
 
-    // An endpoint that answers 401: the code and its words on the button's result.
+    // An endpoint that answers 401: the code and its words on the button's result, without
+    // the secret header value it echoed.
     await page.getByLabel('Endpoint URL').fill(`${receiver.url}/unauthorized`);
+    await page.locator('#add-header').click();
+    await page.getByLabel('Header 1 name').fill('X-Api-Key');
+    await page.getByLabel('Header 1 value').fill('e2e-header-secret');
     await page.locator('#test-endpoint').click();
-    await expect(page.locator('#test-endpoint-result')).toContainText('Not delivered: HTTP 401 Unauthorized: invalid API key');
+    await expect(page.locator('#test-endpoint-result')).toHaveText(/^Not delivered: HTTP 401 Unauthorized: invalid API key: <redacted> \(3 records, \d+ ms\)$/);
     await page.getByLabel('Endpoint URL').fill(`${receiver.url}/ok`);
   });
   await addStream(page, 'Refused stream', `${receiver.url}/unauthorized`);

@@ -433,7 +433,7 @@ const WAF_EVENTS_SAMPLE: &str = concat!(
     r#""waf_score":"8","waf_server":"shop.example.com","waf_uri":"/search"}"#,
 );
 
-/// One realistic event of `source` (a JSON object on one line), for previews and tests.
+/// One realistic event of `source` (a JSON object on one line), for tests and benchmarks.
 pub fn sample_event(source: DataSource) -> String {
     match source {
         DataSource::EdgeApplications => EDGE_APPLICATIONS_SAMPLE,

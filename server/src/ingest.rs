@@ -112,6 +112,7 @@ pub async fn ingest(
         full.then_some(id)
     }) {
         tracing::warn!(stream_id = full, "spool full: ingest refused");
+        pipeline.stats().ingest_refused(answer.accepted);
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "a stream's spool is full (its endpoint is not keeping up): retry later",
@@ -130,21 +131,22 @@ pub async fn ingest(
             account_id,
             stream_id,
         };
+        if !chunk.records.is_empty() {
+            let records = chunk.records;
+            // On disk (page cache) before the answer: accepted records survive a crash. File
+            // I/O runs off the async workers so a busy spool does not stall other requests.
+            let appended = tokio::task::spawn_blocking(move || spool.append(&records)).await;
+            if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
+                tracing::error!(stream_id, error = %e, "spool: append failed");
+                stats.ingest_refused(answer.accepted);
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the spool could not be written",
+                );
+            }
+        }
+        // Counted once taken: a refused request's retry is not counted twice.
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
-        if chunk.records.is_empty() {
-            continue;
-        }
-        let records = chunk.records;
-        // On disk (page cache) before the answer: accepted records survive a crash. File
-        // I/O runs off the async workers so a busy spool does not stall other requests.
-        let appended = tokio::task::spawn_blocking(move || spool.append(&records)).await;
-        if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
-            tracing::error!(stream_id, error = %e, "spool: append failed");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the spool could not be written",
-            );
-        }
     }
     stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
     Json(answer).into_response()

@@ -82,12 +82,16 @@ async fn metrics(State(ops): State<Operations>, headers: HeaderMap) -> Response 
         )
             .into_response();
     }
+    let pipeline = ops.pipeline.clone();
+    let Ok(text) = tokio::task::spawn_blocking(move || pipeline.metrics_text()).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        ops.pipeline.metrics_text(),
+        text,
     )
         .into_response()
 }

@@ -132,7 +132,8 @@ pub struct Settings {
         long,
         env = "DS_METRICS_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = metrics_token
     )]
     pub metrics_token: Option<String>,
 
@@ -159,6 +160,15 @@ pub struct Settings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// A metrics token long enough not to be guessed.
+fn metrics_token(text: &str) -> Result<String, String> {
+    let token = text.trim();
+    if token.chars().count() < 16 {
+        return Err("the metrics token must be at least 16 characters".into());
+    }
+    Ok(token.to_string())
 }
 
 impl Settings {
@@ -193,6 +203,14 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("--bind"), "{text}");
         assert!(text.contains("nonsense"), "{text}");
+    }
+
+    #[test]
+    fn a_short_metrics_token_names_the_setting() {
+        let err = Cli::try_parse_from(["data-streaming", "--metrics-token", "  "]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--metrics-token"), "{text}");
+        assert!(text.contains("at least 16 characters"), "{text}");
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    pipeline: Pipeline,
 }
 
 impl Application {
@@ -141,7 +142,7 @@ impl Application {
             },
             settings.secure_cookies,
         )
-        .merge(ingest_router(pipeline, settings.ingest_max_body))
+        .merge(ingest_router(pipeline.clone(), settings.ingest_max_body))
         .merge(routes::operations_router(operations))
         .layer(TraceLayer::new_for_http());
         if let Some(credentials) = demo_credentials
@@ -153,6 +154,7 @@ impl Application {
             listener,
             router,
             port: local_addr.port(),
+            pipeline,
         })
     }
 
@@ -165,13 +167,16 @@ impl Application {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(
+        let served = axum::serve(
             listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        // The last seconds of dashboard counts and delivery log.
+        self.pipeline.flush_stats().await;
+        served
     }
 }
 

@@ -6,6 +6,9 @@ use leptos::server_fn::codec::Json;
 use crate::error::AppError;
 use crate::model::{DeliveryAttempt, EndpointTestResult, StreamDashboard, StreamInput};
 
+#[cfg(feature = "ssr")]
+const MINUTE: i64 = 60_000;
+
 /// Entries shown in the delivery log.
 pub const DELIVERY_LOG_ROWS: i64 = 200;
 
@@ -29,13 +32,13 @@ pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> 
                 .map(|s| s.status)
                 .unwrap_or_default();
             // Up to the end of the current minute, so the latest counts show.
-            let until = minute_of(now_millis()) + 60_000;
-            const MINUTE: i64 = 60_000;
+            let until = minute_of(now_millis()) + MINUTE;
             let last_hour = state
                 .db
                 .metric_series(account_id, id, until - 60 * MINUTE, until, MINUTE)
                 .await?;
-            let day_until = until - until.rem_euclid(30 * MINUTE) + 30 * MINUTE;
+            // The end of the current half hour.
+            let day_until = until + (30 * MINUTE - until.rem_euclid(30 * MINUTE)) % (30 * MINUTE);
             let last_day = state
                 .db
                 .metric_series(
@@ -50,7 +53,7 @@ pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> 
                 name: stream.input.name,
                 active: stream.input.active,
                 status,
-                spool: state.engine.spool_depth(id),
+                spool: state.engine.spool_depth(id).await,
                 last_hour,
                 last_day,
             })
@@ -99,10 +102,14 @@ pub async fn test_endpoint(stream: StreamInput) -> Result<EndpointTestResult, Ap
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            // Only what the test uses: the endpoint and the template.
+            // Only what the test uses: the endpoint, the data source and the template.
             let errors: Vec<_> = crate::validation::stream::stream_errors(&stream)
                 .into_iter()
-                .filter(|e| e.field.starts_with("endpoint") || e.field.ends_with("template"))
+                .filter(|e| {
+                    e.field.starts_with("endpoint")
+                        || e.field.ends_with("template")
+                        || e.field == "data_source"
+                })
                 .collect();
             if !errors.is_empty() {
                 return Err(AppError::InvalidFields(errors));
@@ -124,9 +131,16 @@ pub async fn test_endpoint(stream: StreamInput) -> Result<EndpointTestResult, Ap
                 input: StreamInput { endpoint, ..stream },
                 secrets,
             };
+            // Who sent what where (stored secrets may go to a new, unsaved address).
+            let endpoint_type = record.input.endpoint.endpoint_type.as_str();
+            let endpoint_host = record.input.endpoint.host();
             let result = state.engine.test_endpoint(record).await;
             tracing::info!(
                 account_id = user.account_id,
+                user_id = user.id,
+                stream_id = stream.id,
+                endpoint_type,
+                endpoint_host,
                 delivered = result.delivered,
                 "endpoint tested"
             );

@@ -27,7 +27,12 @@ pub trait EngineControl: Send + Sync {
     /// Queues the stream's set-aside blocks again; returns how many.
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).
-    fn spool_depth(&self, stream_id: i64) -> crate::model::SpoolDepth;
+    fn spool_depth(
+        &self,
+        stream_id: i64,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = crate::model::SpoolDepth> + Send + 'static>,
+    >;
     /// Sends one sample block ([`engine::sample_block`]) with the stream's settings, secrets
     /// filled in, once and without retries; reports what the endpoint answered.
     fn test_endpoint(

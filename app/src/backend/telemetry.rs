@@ -117,6 +117,7 @@ impl Db {
         }
         for (point, (sum, count)) in points.iter_mut().zip(latency) {
             point.latency_ms = (count > 0).then(|| sum / count);
+            point.latency_count = count;
         }
         Ok(points)
     }

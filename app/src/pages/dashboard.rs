@@ -123,9 +123,17 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
         Range::Day => last_day.clone(),
     });
     let total = move |field: MetricField| points.with(|p| p.iter().map(field).sum::<i64>());
+    // Weighted by blocks: a busy minute counts for more than a quiet one.
     let mean_latency = move || {
-        let measured: Vec<i64> = points.with(|p| p.iter().filter_map(|p| p.latency_ms).collect());
-        (!measured.is_empty()).then(|| measured.iter().sum::<i64>() / measured.len() as i64)
+        let (sum, blocks) = points.with(|p| {
+            p.iter().fold((0, 0), |(sum, blocks), p| {
+                (
+                    sum + p.latency_ms.unwrap_or(0) * p.latency_count,
+                    blocks + p.latency_count,
+                )
+            })
+        });
+        (blocks > 0).then(|| sum / blocks)
     };
     let series = move |field: MetricField| {
         Signal::derive(move || points.with(|p| p.iter().map(|p| (p.at, field(p))).collect()))

@@ -123,7 +123,8 @@ impl Pipeline {
         let dir = self.inner.settings.spool_dir.clone();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
-            let probe = dir.join(".ready-probe");
+            // Own name per probe: probes may run at once.
+            let probe = dir.join(format!(".ready-probe-{}", uuid::Uuid::new_v4()));
             std::fs::write(&probe, b"")?;
             std::fs::remove_file(&probe)
         })
@@ -135,7 +136,12 @@ impl Pipeline {
         &self.inner.stats
     }
 
-    /// The Prometheus text exposition of the engine.
+    /// Writes the stats gathered since the last periodic flush (at shutdown).
+    pub async fn flush_stats(&self) {
+        self.inner.stats.flush(&self.inner.db).await;
+    }
+
+    /// The Prometheus text exposition of the engine. Blocking (lists spool folders).
     pub fn metrics_text(&self) -> String {
         let spools: Vec<_> = {
             let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
@@ -303,12 +309,20 @@ fn build_sink(http: &reqwest::Client, stream: &StreamRecord) -> Result<Arc<dyn S
 }
 
 impl EngineControl for Pipeline {
-    fn spool_depth(&self, stream_id: i64) -> SpoolDepth {
+    fn spool_depth(&self, stream_id: i64) -> Pin<Box<dyn Future<Output = SpoolDepth> + Send>> {
         let spool = {
             let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
             workers.get(&stream_id).map(|w| w.spool.clone())
         };
-        spool.map(|s| s.depth()).unwrap_or_default()
+        Box::pin(async move {
+            let Some(spool) = spool else {
+                return SpoolDepth::default();
+            };
+            // Reading a spool lists its folders: off the async workers.
+            tokio::task::spawn_blocking(move || spool.depth())
+                .await
+                .unwrap_or_default()
+        })
     }
 
     fn test_endpoint(

@@ -5,7 +5,7 @@
 //! Ingest adds its counts once per request and stream, a worker once per attempt: a few
 //! atomic adds and a short lock per block, nothing per record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,7 +62,9 @@ pub struct Stats {
     ingest_events: Family<IngestLabels, Counter>,
     active_streams: Gauge,
     minutes: Mutex<HashMap<(i64, i64, i64), MinuteCounts>>,
-    attempts: Mutex<Vec<AttemptRecord>>,
+    attempts: Mutex<VecDeque<AttemptRecord>>,
+    /// One scrape at a time: a scrape resets the spool gauges before it refills them.
+    scraping: Mutex<()>,
 }
 
 impl Default for Stats {
@@ -85,6 +87,7 @@ impl Default for Stats {
             active_streams: Gauge::default(),
             minutes: Mutex::default(),
             attempts: Mutex::default(),
+            scraping: Mutex::default(),
         };
         let stream_counters = [
             (
@@ -148,7 +151,7 @@ impl Default for Stats {
         }
         registry.register(
             "ingest_events",
-            "Events received by the ingest API, by outcome",
+            "Events received by the ingest API, by outcome (accepted, rejected, unknown_host, refused)",
             stats.ingest_events.clone(),
         );
         registry.register(
@@ -176,6 +179,13 @@ impl Stats {
         }
     }
 
+    /// A request refused whole (full spool, write failure): its events were not taken.
+    pub fn ingest_refused(&self, events: usize) {
+        self.ingest_events
+            .get_or_create(&IngestLabels { outcome: "refused" })
+            .inc_by(events as u64);
+    }
+
     /// One request's events for one stream.
     pub fn stream_received(&self, stream: &StreamLabels, received: u64, sampled_out: u64) {
         self.received.get_or_create(stream).inc_by(received);
@@ -188,7 +198,7 @@ impl Stats {
         });
     }
 
-    /// One delivery attempt of `block`; `gave_up` when it was the last (refused for good).
+    /// One delivery attempt of `block`, delivered or not.
     pub fn attempt(
         &self,
         stream: &StreamLabels,
@@ -233,9 +243,9 @@ impl Stats {
         };
         let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         if attempts.len() >= MAX_BUFFERED_ATTEMPTS {
-            attempts.remove(0);
+            attempts.pop_front();
         }
-        attempts.push(AttemptRecord {
+        attempts.push_back(AttemptRecord {
             account_id: stream.account_id,
             stream_id: stream.stream_id,
             attempt: DeliveryAttempt {
@@ -257,6 +267,7 @@ impl Stats {
 
     /// The Prometheus text exposition, with spool gauges as of now.
     pub fn encode(&self, spools: &[(StreamLabels, SpoolDepth)]) -> String {
+        let _one_scrape = self.scraping.lock().unwrap_or_else(|p| p.into_inner());
         self.active_streams.set(spools.len() as i64);
         // Streams that stopped leave the gauges.
         self.spool_bytes.clear();
@@ -281,7 +292,7 @@ impl Stats {
     }
 
     /// Writes what accumulated since the last flush; on failure keeps it for the next.
-    async fn flush(&self, db: &Db) {
+    pub async fn flush(&self, db: &Db) {
         let minutes: Vec<_> =
             std::mem::take(&mut *self.minutes.lock().unwrap_or_else(|p| p.into_inner()))
                 .into_iter()
@@ -302,14 +313,14 @@ impl Stats {
                 entry.latency_count += counts.latency_count;
             }
         }
-        let attempts =
-            std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|p| p.into_inner()));
+        let attempts: Vec<AttemptRecord> =
+            std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|p| p.into_inner())).into();
         if !attempts.is_empty()
             && let Err(e) = db.add_delivery_attempts(&attempts).await
         {
             tracing::warn!(error = %e, "delivery log not stored yet");
             let mut pending = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-            let newer = std::mem::replace(&mut *pending, attempts);
+            let newer = std::mem::replace(&mut *pending, attempts.into());
             pending.extend(newer);
             let excess = pending.len().saturating_sub(MAX_BUFFERED_ATTEMPTS);
             pending.drain(..excess);

@@ -10,8 +10,9 @@ use crate::sinks::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, S
 
 /// Receivers can de-duplicate on this header (delivery is at-least-once).
 pub const BLOCK_ID_HEADER: &str = "X-Block-Id";
-/// How much of an error answer's body is kept.
+/// How much of an error answer's body is kept, and read.
 const ANSWER_EXCERPT_CHARS: usize = 200;
+const ANSWER_READ_BYTES: usize = 4096;
 
 pub struct HttpSink {
     client: reqwest::Client,
@@ -55,8 +56,7 @@ impl HttpSink {
         } else {
             // The start of the endpoint's answer says why, for the delivery log and the
             // endpoint test.
-            let body = response.text().await.unwrap_or_default();
-            let excerpt: String = body.trim().chars().take(ANSWER_EXCERPT_CHARS).collect();
+            let excerpt = self.answer_excerpt(response).await;
             if excerpt.is_empty() {
                 format!("HTTP {status}")
             } else {
@@ -71,6 +71,37 @@ impl HttpSink {
         } else {
             Err(DeliveryError::Terminal { reason })
         }
+    }
+}
+
+impl HttpSink {
+    /// The first [`ANSWER_EXCERPT_CHARS`] characters of an error answer's body, on one line,
+    /// without the stream's header values (endpoints often echo a rejected key). Reads at
+    /// most [`ANSWER_READ_BYTES`], however large the body.
+    async fn answer_excerpt(&self, mut response: reqwest::Response) -> String {
+        let mut body = Vec::new();
+        while body.len() < ANSWER_READ_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(ANSWER_READ_BYTES);
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        for value in self.config.headers.values() {
+            if let Ok(secret) = value.to_str()
+                && !secret.is_empty()
+            {
+                text = text.replace(secret, "<redacted>");
+            }
+        }
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(ANSWER_EXCERPT_CHARS)
+            .collect()
     }
 }
 
