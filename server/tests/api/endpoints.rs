@@ -215,21 +215,38 @@ async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
     assert_eq!(record["id"], "req-000001");
 }
 
-#[tokio::test]
-async fn kafka_one_message_per_record() {
-    let bootstrap = required_env("DS_TEST_KAFKA_BOOTSTRAP");
-    let topic = unique("ds-edge");
+async fn create_topic(bootstrap: &str, topic: &str) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
+        .set("bootstrap.servers", bootstrap)
         .create()
         .unwrap();
     admin
         .create_topics(
-            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
+            &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
             &AdminOptions::new(),
         )
         .await
         .unwrap();
+}
+
+/// A consumer of every message of `topic`, from the first.
+fn consumer_from_start(bootstrap: &str, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique("ds-test"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    consumer
+}
+
+#[tokio::test]
+async fn kafka_one_message_per_record() {
+    let bootstrap = required_env("DS_TEST_KAFKA_BOOTSTRAP");
+    let topic = unique("ds-edge");
+    create_topic(&bootstrap, &topic).await;
 
     let s = setup(100, Duration::from_millis(300)).await;
     let mut stream = StreamInput {
@@ -248,13 +265,7 @@ async fn kafka_one_message_per_record() {
     let (_, answer) = ingest(&s, "edge_applications", body.join("\n")).await;
     assert_eq!(answer["accepted"], 250);
 
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .set("group.id", unique("ds-test"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&topic]).unwrap();
+    let consumer = consumer_from_start(&bootstrap, &topic);
     let mut ids = Vec::new();
     while ids.len() < 250 {
         let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
@@ -350,18 +361,7 @@ impl PersistentBroker {
 async fn kafka_broker_stopped_30_s_then_restarted_every_record_arrives() {
     let mut broker = PersistentBroker::start().await;
     let topic = unique("ds-restart");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()
-        .unwrap();
-    admin
-        .create_topics(
-            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await
-        .unwrap();
-    drop(admin);
+    create_topic(&broker.bootstrap(), &topic).await;
 
     let s = setup(50, Duration::from_millis(300)).await;
     let mut stream = StreamInput {
@@ -407,14 +407,7 @@ async fn kafka_broker_stopped_30_s_then_restarted_every_record_arrives() {
     assert_eq!(list[0]["status"]["records_delivered"], json!(100));
     broker.run().await;
 
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .set("group.id", unique("ds-test"))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&topic]).unwrap();
+    let consumer = consumer_from_start(&broker.bootstrap(), &topic);
     let mut distinct = std::collections::BTreeSet::new();
     let mut messages = 0;
     while distinct.len() < 300 {
