@@ -237,7 +237,20 @@ impl Pipeline {
                     .stopping
                     .store(!sinks.contains_key(id), Ordering::Relaxed);
             }
-            workers.retain(|_, worker| !worker.is_finished());
+            // Workers that drained and ended: their streams leave the metrics too.
+            let ended: Vec<i64> = workers
+                .iter()
+                .filter(|(_, worker)| worker.is_finished())
+                .map(|(id, _)| *id)
+                .collect();
+            for stream_id in ended {
+                if let Some(worker) = workers.remove(&stream_id) {
+                    inner.stats.forget(&StreamLabels {
+                        account_id: worker.account_id,
+                        stream_id,
+                    });
+                }
+            }
             let mut spools = HashMap::new();
             for (id, sink) in &sinks {
                 if let Some(worker) = workers.get(id) {

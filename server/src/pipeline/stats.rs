@@ -179,6 +179,22 @@ impl Stats {
         }
     }
 
+    /// A stream that no longer runs: its series leave `/metrics` (counters restart from
+    /// zero if it runs again, which Prometheus' `rate()` expects).
+    pub fn forget(&self, stream: &StreamLabels) {
+        for family in [
+            &self.received,
+            &self.sampled_out,
+            &self.delivered_records,
+            &self.delivered_bytes,
+            &self.failed_attempts,
+            &self.refused_blocks,
+        ] {
+            family.remove(stream);
+        }
+        self.latency.remove(stream);
+    }
+
     /// A request refused whole (full spool, write failure): its events were not taken.
     pub fn ingest_refused(&self, events: usize) {
         self.ingest_events
