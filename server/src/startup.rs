@@ -18,7 +18,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -144,7 +144,12 @@ impl Application {
         )
         .merge(ingest_router(pipeline.clone(), settings.ingest_max_body))
         .merge(routes::operations_router(operations))
-        .layer(TraceLayer::new_for_http());
+        // 5xx answers are logged at WARN here: the handlers log real faults themselves at
+        // ERROR, and a full spool's 503 is the stated policy, not a fault.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+        );
         if let Some(credentials) = demo_credentials
             && settings.demo_rate > 0
         {
