@@ -109,25 +109,34 @@ impl Spool {
         self.bytes.load(Ordering::Relaxed) >= self.max_bytes
     }
 
-    /// Appends records (each followed by `\n`), sealing blocks at the record limit.
+    /// Appends records (each followed by `\n`), sealing blocks at the record limit. Writes
+    /// whole runs of records at once: per record only a newline search (memchr).
     pub fn append(&self, records: &[u8]) -> io::Result<()> {
         let mut open = self.lock();
         let now = Instant::now();
-        for record in records.split_inclusive(|b| *b == b'\n') {
+        let mut rest = records;
+        while !rest.is_empty() {
             if open.file.is_none() {
                 let file = File::create(self.dir.join(OPEN_BLOCK))?;
                 open.file = Some(BufWriter::with_capacity(256 * 1024, file));
                 open.first_record_at = Some(now);
             }
+            // The records that fit in the open block: up to the room-th newline.
+            let room = self.limits.max_records.saturating_sub(open.records).max(1);
+            let (run, count) = match memchr::memchr_iter(b'\n', rest).nth(room - 1) {
+                Some(end) => (&rest[..=end], room),
+                None => (rest, memchr::memchr_iter(b'\n', rest).count()),
+            };
             if let Some(file) = open.file.as_mut() {
-                file.write_all(record)?;
+                file.write_all(run)?;
             }
-            open.records += 1;
-            open.bytes += record.len() as u64;
-            self.bytes.fetch_add(record.len() as u64, Ordering::Relaxed);
+            open.records += count;
+            open.bytes += run.len() as u64;
+            self.bytes.fetch_add(run.len() as u64, Ordering::Relaxed);
             if open.records >= self.limits.max_records {
                 self.seal(&mut open)?;
             }
+            rest = &rest[run.len()..];
         }
         if let Some(file) = open.file.as_mut() {
             // Into the page cache before ingest answers: survives a process crash.
@@ -325,6 +334,34 @@ mod tests {
             spool.remove(&block).unwrap();
         }
         assert!(spool.is_drained());
+    }
+
+    #[test]
+    fn one_append_fills_several_blocks_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        let records: Vec<String> = (1..=9).map(|i| format!("{{\"a\":{i}}}\n")).collect();
+        spool.append(records[..7].concat().as_bytes()).unwrap();
+        assert_eq!(
+            spool.pending().unwrap().len(),
+            2,
+            "7 records: two full blocks, one open"
+        );
+        spool.append(records[7..].concat().as_bytes()).unwrap();
+        let bodies: Vec<String> = spool
+            .pending()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                assert_eq!(b.records, 3);
+                String::from_utf8(spool.load(b).unwrap().body.to_vec()).unwrap()
+            })
+            .collect();
+        let expected: Vec<String> = records
+            .chunks(3)
+            .map(|c| c.concat().trim_end().to_string())
+            .collect();
+        assert_eq!(bodies, expected);
     }
 
     #[test]

@@ -52,7 +52,7 @@ async fn take(State(totals): State<Arc<Totals>>, body: Bytes) -> StatusCode {
 }
 
 fn count_newlines(body: &[u8]) -> u64 {
-    body.iter().filter(|b| **b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', body).count() as u64
 }
 
 pub async fn run(args: ReceiveArgs) -> Result<(), String> {
