@@ -2,7 +2,7 @@
 //! line, `Authorization: Bearer <ingest token>`. Answers what was accepted, which lines
 //! were rejected and why, and how many events named a host that is not the account's.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -65,8 +65,14 @@ pub async fn ingest(
     let Some(routes) = pipeline.routes(account_id) else {
         return Json(answer).into_response();
     };
-    let mut chunks: HashMap<i64, StreamChunk> = HashMap::new();
-    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+    // Per stream (a few per request): Fx hashing, the key is a small integer.
+    let mut chunks: FxHashMap<i64, StreamChunk> = FxHashMap::default();
+    // Lines found with memchr (SIMD): a byte-by-byte split costs more than the routing.
+    let line_ends = memchr::memchr_iter(b'\n', &body).chain(std::iter::once(body.len()));
+    let mut line_start = 0;
+    for (index, line_end) in line_ends.enumerate() {
+        let line = &body[line_start..line_end];
+        line_start = line_end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;

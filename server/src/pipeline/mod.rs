@@ -11,7 +11,7 @@ mod spool;
 pub mod stats;
 mod worker;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use app::backend::secrets::SecretBox;
@@ -50,7 +50,7 @@ pub struct AccountRoutes {
     pub table: RoutingTable,
     pub field_set: FieldSet,
     /// The account's domains, lowercase: events for other hosts are dropped and counted.
-    pub domains: HashSet<String>,
+    pub domains: rustc_hash::FxHashSet<String>,
     /// The spool of each active stream.
     pub spools: HashMap<i64, Arc<Spool>>,
 }
