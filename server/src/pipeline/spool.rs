@@ -121,12 +121,21 @@ impl Spool {
                 open.file = Some(BufWriter::with_capacity(256 * 1024, file));
                 open.first_record_at = Some(now);
             }
-            // The records that fit in the open block: up to the room-th newline.
+            // The records that fit in the open block: up to the room-th newline (a last
+            // record without its newline counts too).
             let room = self.limits.max_records.saturating_sub(open.records).max(1);
-            let (run, count) = match memchr::memchr_iter(b'\n', rest).nth(room - 1) {
-                Some(end) => (&rest[..=end], room),
-                None => (rest, memchr::memchr_iter(b'\n', rest).count()),
-            };
+            let mut count = 0;
+            let mut run = rest;
+            for newline in memchr::memchr_iter(b'\n', rest) {
+                count += 1;
+                if count == room {
+                    run = &rest[..=newline];
+                    break;
+                }
+            }
+            if run.len() == rest.len() && !rest.ends_with(b"\n") {
+                count += 1;
+            }
             if let Some(file) = open.file.as_mut() {
                 file.write_all(run)?;
             }
@@ -362,6 +371,16 @@ mod tests {
             .map(|c| c.concat().trim_end().to_string())
             .collect();
         assert_eq!(bodies, expected);
+    }
+
+    #[test]
+    fn a_last_record_without_its_newline_still_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(2), u64::MAX).unwrap();
+        spool.append(b"{\"a\":1}\n{\"a\":2}").unwrap();
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].records, 2);
     }
 
     #[test]
