@@ -1,11 +1,10 @@
 //! The in-process streaming engine: events in, templated blocks out.
 //!
 //! No web or database dependencies: the server feeds it events and stream definitions and
-//! hands its sealed blocks to the sinks. The hot path per event is
-//! [`EventFields::parse`] (one validating scan, borrowed values), [`RoutingTable::route`],
-//! [`Template::render`] (byte copies) and [`BlockBuilder::push`].
+//! spools the rendered records in blocks ([`BlockLimits`]). The hot path per event is
+//! [`EventFields::parse`] (one validating scan, borrowed values), [`RoutingTable::route`]
+//! and [`Template::render`] (byte copies). It builds for wasm32 too: the console uses it.
 
-#[cfg(feature = "runtime")]
 pub mod block;
 pub mod catalog;
 pub mod event;
@@ -15,8 +14,7 @@ pub mod routing;
 pub mod sampling;
 pub mod template;
 
-#[cfg(feature = "runtime")]
-pub use block::{Block, BlockBuilder, BlockLimits};
+pub use block::BlockLimits;
 pub use catalog::{
     DataSource, PRESETS, Preset, UnknownDataSource, Variable, VariableId, presets_for, sample_event,
 };
