@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pipeline::Pipeline;
 use crate::pipeline::stats::StreamLabels;
+use crate::security::bearer_token;
 
 /// Rejected lines listed in one answer; the count covers them all.
 const MAX_LISTED_REJECTIONS: usize = 100;
@@ -50,11 +51,8 @@ pub async fn ingest(
             "unknown data source: use edge_applications or waf_events",
         );
     };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(account_id) = token.and_then(|t| pipeline.account_for_token(t.trim())) else {
+    let Some(account_id) = bearer_token(&headers).and_then(|t| pipeline.account_for_token(t))
+    else {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "a valid ingest token is required (Authorization: Bearer …)",
@@ -88,12 +86,13 @@ pub async fn ingest(
             answer.reject(index + 1, "the event has no host".into());
             continue;
         };
-        let known = if host.bytes().any(|b| b.is_ascii_uppercase()) {
-            routes.domains.contains(&host.to_ascii_lowercase())
+        // Lowercased once (rarely needed): the domain set and the routing both take it.
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(host.to_ascii_lowercase())
         } else {
-            routes.domains.contains(host.as_ref())
+            host
         };
-        if !known {
+        if !routes.domains.contains(host.as_ref()) {
             answer.unknown_host += 1;
             continue;
         }

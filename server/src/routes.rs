@@ -12,6 +12,7 @@ use axum::routing::get;
 use app::backend::Db;
 
 use crate::pipeline::Pipeline;
+use crate::security::bearer_token;
 
 #[derive(Clone)]
 pub struct Operations {
@@ -68,11 +69,7 @@ async fn metrics(State(ops): State<Operations>, headers: HeaderMap) -> Response 
         )
             .into_response();
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| app::backend::tokens::token_hash(t.trim()));
+    let presented = bearer_token(&headers).map(app::backend::tokens::token_hash);
     // Hashes compared, so the time taken says nothing about the token.
     if presented.as_deref() != Some(&**expected) {
         return (

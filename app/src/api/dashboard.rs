@@ -6,16 +6,13 @@ use leptos::server_fn::codec::Json;
 use crate::error::AppError;
 use crate::model::{DeliveryAttempt, EndpointTestResult, StreamDashboard, StreamInput};
 
-#[cfg(feature = "ssr")]
-const MINUTE: i64 = 60_000;
-
 /// Entries shown in the delivery log.
 pub const DELIVERY_LOG_ROWS: i64 = 200;
 
 #[server(endpoint = "stream_dashboard")]
 pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> {
     use crate::backend::db::now_millis;
-    use crate::backend::telemetry::minute_of;
+    use crate::backend::telemetry::{MINUTE_MS as MINUTE, minute_of};
     use crate::backend::{auth, respond, state};
     respond(
         async {

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::db::{Db, DbError};
 use crate::model::{AttemptOutcome, DeliveryAttempt, MetricPoint};
 
-const MINUTE_MS: i64 = 60_000;
+pub const MINUTE_MS: i64 = 60_000;
 
 /// Counts of one stream over one minute, added to what is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,6 +18,18 @@ pub struct MinuteCounts {
     pub bytes: i64,
     pub latency_ms_sum: i64,
     pub latency_count: i64,
+}
+
+impl std::ops::AddAssign for MinuteCounts {
+    fn add_assign(&mut self, other: MinuteCounts) {
+        self.received += other.received;
+        self.sampled_out += other.sampled_out;
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.bytes += other.bytes;
+        self.latency_ms_sum += other.latency_ms_sum;
+        self.latency_count += other.latency_count;
+    }
 }
 
 /// A delivery attempt on its way to the log.

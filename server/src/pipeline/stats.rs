@@ -69,10 +69,9 @@ pub struct Stats {
 
 impl Default for Stats {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("ds");
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
-        let stats = Stats {
-            registry: Registry::default(),
+        let mut stats = Stats {
+            registry: Registry::with_prefix("ds"),
             received: Family::default(),
             sampled_out: Family::default(),
             delivered_records: Family::default(),
@@ -122,9 +121,9 @@ impl Default for Stats {
             ),
         ];
         for (name, help, family) in stream_counters {
-            registry.register(name, help, family.clone());
+            stats.registry.register(name, help, family.clone());
         }
-        registry.register(
+        stats.registry.register(
             "stream_delivery_latency_seconds",
             "From a block's sealing to the endpoint's acknowledgement",
             stats.latency.clone(),
@@ -147,19 +146,19 @@ impl Default for Stats {
             ),
         ];
         for (name, help, family) in spool_gauges {
-            registry.register(name, help, family.clone());
+            stats.registry.register(name, help, family.clone());
         }
-        registry.register(
+        stats.registry.register(
             "ingest_events",
             "Events received by the ingest API, by outcome (accepted, rejected, unknown_host, refused)",
             stats.ingest_events.clone(),
         );
-        registry.register(
+        stats.registry.register(
             "active_streams",
             "Streams with a running worker",
             stats.active_streams.clone(),
         );
-        Stats { registry, ..stats }
+        stats
     }
 }
 
@@ -319,14 +318,7 @@ impl Stats {
             tracing::warn!(error = %e, "stream metrics not stored yet");
             let mut pending = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
             for (key, counts) in minutes {
-                let entry = pending.entry(key).or_default();
-                entry.received += counts.received;
-                entry.sampled_out += counts.sampled_out;
-                entry.delivered += counts.delivered;
-                entry.failed += counts.failed;
-                entry.bytes += counts.bytes;
-                entry.latency_ms_sum += counts.latency_ms_sum;
-                entry.latency_count += counts.latency_count;
+                *pending.entry(key).or_default() += counts;
             }
         }
         let attempts: Vec<AttemptRecord> =

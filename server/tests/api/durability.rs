@@ -47,6 +47,20 @@ pub fn demo_token(data_dir: &std::path::Path) -> String {
         .to_string()
 }
 
+/// Posts Edge Applications events to the server on `port`; its JSON answer.
+pub async fn ingest_to(client: &reqwest::Client, port: u16, token: &str, body: String) -> Value {
+    client
+        .post(format!("http://127.0.0.1:{port}/ingest/edge_applications"))
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn wait_healthy(port: u16) {
     for _ in 0..200 {
         if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
@@ -78,16 +92,7 @@ async fn sigkill_with_blocks_pending_then_restart_delivers_every_accepted_record
         let body: Vec<String> = (0..70)
             .map(|i| event(batch * 70 + i, "shop.example.com"))
             .collect();
-        let answer: Value = client
-            .post(format!("http://127.0.0.1:{port}/ingest/edge_applications"))
-            .bearer_auth(&token)
-            .body(body.join("\n"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = ingest_to(&client, port, &token, body.join("\n")).await;
         accepted += answer["accepted"].as_u64().unwrap();
     }
     assert_eq!(accepted, 350);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::delivery::event;
-use crate::durability::{demo_token, free_port, start_server, wait_healthy};
+use crate::durability::{demo_token, free_port, ingest_to, start_server, wait_healthy};
 use crate::receiver::Receiver;
 
 fn resident_mib(pid: u32) -> u64 {
@@ -39,16 +39,7 @@ async fn http_endpoint_down_for_two_minutes_at_1000_events_per_second_loses_noth
         let body: Vec<String> = (sent..sent + 100)
             .map(|i| event(i, "shop.example.com"))
             .collect();
-        let answer: Value = client
-            .post(format!("http://127.0.0.1:{port}/ingest/edge_applications"))
-            .bearer_auth(&token)
-            .body(body.join("\n"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = ingest_to(&client, port, &token, body.join("\n")).await;
         assert_eq!(answer["accepted"], 100);
         sent += 100;
         peak_mib = peak_mib.max(resident_mib(pid));
