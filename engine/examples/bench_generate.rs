@@ -1,7 +1,7 @@
 //! Micro-benchmark of the traffic generator on one thread: NDJSON bodies of each data
 //! source, in batches like the ingest API's.
 //!
-//! Run: `cargo run -p engine --release --example bench_generate`
+//! Run: `cargo run -p engine --release --features generator --example bench_generate`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

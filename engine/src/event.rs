@@ -13,7 +13,6 @@
 use std::borrow::Cow;
 
 use crate::catalog::{MAX_VARIABLES, VariableId};
-use crate::template::Template;
 
 /// The top-level keys to keep from events: a bit per [`VariableId`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +36,6 @@ impl FieldSet {
 
     pub fn insert(&mut self, id: VariableId) {
         self.bits |= 1 << id.index();
-    }
-
-    /// Adds the fields `template` renders.
-    pub fn add_template(&mut self, template: &Template) {
-        for &id in template.field_ids() {
-            self.insert(id);
-        }
     }
 
     pub fn contains(&self, id: VariableId) -> bool {

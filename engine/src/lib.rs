@@ -4,10 +4,23 @@
 //! spools the rendered records in blocks ([`BlockLimits`]). The hot path per event is
 //! [`EventFields::parse`] (one validating scan, borrowed values), [`RoutingTable::route`]
 //! and [`Template::render`] (byte copies). It builds for wasm32 too: the console uses it.
+//!
+//! The modules, in the order data flows through them:
+//!
+//! - [`catalog`]: the data sources, their variables and the preset templates.
+//! - [`event`]: an event line, scanned for the values wanted ([`EventFields`], [`FieldSet`]).
+//! - [`template`]: a data set compiled once, rendered per event into a record ([`Template`]).
+//! - [`routing`]: the streams each event goes to ([`RoutingTable`]), with [`sampling`] for
+//!   All Domains streams.
+//! - [`block`]: when the records of a stream are sealed into a block ([`BlockLimits`]).
+//! - [`preview`]: the sample block of a template, as the console shows and "Test endpoint"
+//!   sends it ([`sample_block`]).
+//! - `generate`: the traffic generator (`EventGenerator`), behind the `generator` feature.
 
 pub mod block;
 pub mod catalog;
 pub mod event;
+#[cfg(feature = "generator")]
 pub mod generate;
 pub mod preview;
 pub mod routing;
@@ -19,6 +32,7 @@ pub use catalog::{
     DataSource, PRESETS, Preset, UnknownDataSource, Variable, VariableId, presets_for, sample_event,
 };
 pub use event::{EventError, EventFields, FieldSet, JsonStr, RawValue};
+#[cfg(feature = "generator")]
 pub use generate::EventGenerator;
 pub use preview::{SAMPLE_HOST, SAMPLE_RECORDS, sample_block};
 pub use routing::{DomainFilter, RoutingTable, StreamSpec};

@@ -169,6 +169,16 @@ impl Template {
     }
 }
 
+// Here, not in `event.rs`: templates depend on events, never the other way round.
+impl FieldSet {
+    /// Adds the fields `template` renders.
+    pub fn add_template(&mut self, template: &Template) {
+        for &id in template.field_ids() {
+            self.insert(id);
+        }
+    }
+}
+
 fn invalid_json(error: &serde_json::Error) -> TemplateError {
     let (line, column) = (error.line(), error.column());
     // serde_json's message ends with the position, which has fields of its own here.
