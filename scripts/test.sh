@@ -15,6 +15,14 @@ echo "[test] cargo clippy (server side and the hydrate build)"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 cargo clippy -p frontend -- -D warnings
 
+echo "[test] the data plane and what it builds on depend on neither the console nor leptos"
+for crate in dataplane storage model; do
+  if cargo tree -p "$crate" -e normal --features "$([ $crate = model ] && echo sink)" --prefix none \
+      | grep -E '^(app|leptos[a-z_]*|frontend) v'; then
+    echo "[test] $crate depends on the console (above)"; exit 1
+  fi
+done
+
 "$ROOT/scripts/build.sh"
 
 server_pid=""

@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use app::backend::secrets::SecretBox;
-use app::backend::{Db, auth, tokens};
-use app::model::{EndpointType, HeaderInput, StreamInput};
+use app::backend::auth;
+use model::StreamForm;
+use model::endpoints::{self, EndpointForm, Pair};
+use storage::secrets::SecretBox;
+use storage::{Db, tokens};
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_DOMAIN: &str = "shop.example.com";
@@ -15,15 +17,15 @@ pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 /// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL, or (for
 /// benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
 /// (path-style, plain http, region us-east-1).
-fn demo_endpoint(stream: &mut StreamInput, target: &str) -> Result<(), String> {
-    let endpoint = &mut stream.endpoint;
+fn demo_endpoint(target: &str) -> Result<EndpointForm, String> {
     if let Some(rest) = target.strip_prefix("kafka://") {
         let (servers, topic) = rest
             .split_once('/')
             .ok_or("--demo-receiver: kafka://servers/topic")?;
-        endpoint.endpoint_type = EndpointType::Kafka;
-        endpoint.bootstrap_servers = servers.to_string();
-        endpoint.topic = topic.to_string();
+        let mut endpoint = EndpointForm::new(&endpoints::kafka::TYPE);
+        endpoint.set("bootstrap_servers", servers);
+        endpoint.set("topic", topic);
+        Ok(endpoint)
     } else if let Some(rest) = target.strip_prefix("s3://") {
         let (credentials, location) = rest
             .rsplit_once('@')
@@ -34,22 +36,23 @@ fn demo_endpoint(stream: &mut StreamInput, target: &str) -> Result<(), String> {
         let (host, bucket) = location
             .split_once('/')
             .ok_or("--demo-receiver: s3://…@host:port/bucket")?;
-        endpoint.endpoint_type = EndpointType::S3;
-        endpoint.host_url = format!("http://{host}");
-        endpoint.bucket = bucket.to_string();
-        endpoint.region = "us-east-1".into();
-        endpoint.access_key = access.to_string();
-        endpoint.secret_key = secret.to_string();
-        endpoint.prefix = "demo".into();
+        let mut endpoint = EndpointForm::new(&endpoints::s3::TYPE);
+        endpoint.set("host_url", format!("http://{host}"));
+        endpoint.set("bucket", bucket);
+        endpoint.set("region", "us-east-1");
+        endpoint.set("access_key", access);
+        endpoint.set("secret_key", secret);
+        endpoint.set("prefix", "demo");
+        Ok(endpoint)
     } else {
-        endpoint.url = target.to_string();
-        endpoint.headers = vec![HeaderInput {
+        let mut endpoint = EndpointForm::new(&endpoints::http::TYPE);
+        endpoint.set("url", target);
+        endpoint.rows_mut("headers").push(Pair {
             name: "X-Demo".into(),
             value: "data-streaming".into(),
-            value_stored: false,
-        }];
+        });
+        Ok(endpoint)
     }
-    Ok(())
 }
 
 /// Seeds the demo account unless users exist; returns the credentials file in force.
@@ -85,17 +88,16 @@ pub async fn seed(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let mut stream = StreamInput {
+    let stream = StreamForm {
         name: "Demo stream".into(),
         domain_ids: vec![domain.id],
-        ..StreamInput::default()
+        endpoint: demo_endpoint(receiver_url)?,
+        ..StreamForm::default()
     };
-    demo_endpoint(&mut stream, receiver_url)?;
-    let errors = app::validation::stream::stream_errors(&stream);
-    if let Some(e) = errors.first() {
-        return Err(format!("--demo-receiver: {}", e.message));
-    }
-    db.save_stream(owner.account_id, &stream, secrets)
+    let parsed = stream
+        .parse()
+        .map_err(|errors| format!("--demo-receiver: {}", errors[0].message))?;
+    db.save_stream(owner.account_id, None, &parsed, secrets)
         .await
         .map_err(|e| e.to_string())?;
     write_private(

@@ -11,8 +11,8 @@ use axum::routing::get;
 
 use app::backend::Db;
 
-use crate::pipeline::Pipeline;
-use crate::security::bearer_token;
+use dataplane::ingest::bearer_token;
+use dataplane::pipeline::Pipeline;
 
 #[derive(Clone)]
 pub struct Operations {

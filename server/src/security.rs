@@ -1,4 +1,4 @@
-//! Request guards: cross-site request refusal, sign-in for pages, bearer tokens.
+//! Request guards: cross-site request refusal, sign-in for pages.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -7,15 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use app::backend::{AppState, auth};
-
-/// The token of an `Authorization: Bearer <token>` header (ingest and metrics tokens).
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-}
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF).
 ///

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::backend::secrets::{SecretBox, SecretError};
 use app::backend::session_store::DbSessionStore;
-use app::backend::{AppState, Db, DbError, SignInLimiter, auth};
+use app::backend::{AppState, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -22,10 +21,15 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::pipeline::{Pipeline, PipelineSettings};
+use dataplane::ingest;
+use dataplane::pipeline::{Pipeline, PipelineSettings};
+use storage::secrets::{SecretBox, SecretError};
+use storage::{Db, DbError};
+
+use crate::engine_control::Engine;
+use crate::routes;
 use crate::security;
 use crate::settings::Settings;
-use crate::{ingest, routes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -130,7 +134,7 @@ impl Application {
             metrics_token_hash: settings
                 .metrics_token
                 .as_deref()
-                .map(|t| app::backend::tokens::token_hash(t.trim()).into()),
+                .map(|t| storage::tokens::token_hash(t.trim()).into()),
         };
         let router = router(
             AppState {
@@ -138,7 +142,7 @@ impl Application {
                 db,
                 sign_in_limiter: SignInLimiter::default(),
                 secrets,
-                engine: Arc::new(pipeline.clone()),
+                engine: Arc::new(Engine(pipeline.clone())),
             },
             settings.secure_cookies,
         )

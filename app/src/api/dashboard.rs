@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::model::{DeliveryAttempt, EndpointTestResult, StreamDashboard, StreamInput};
+use crate::model::{DeliveryAttempt, EndpointTestResult, StreamDashboard, StreamForm};
 
 /// Entries shown in the delivery log.
 pub const DELIVERY_LOG_ROWS: i64 = 200;
@@ -47,8 +47,8 @@ pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> 
                 )
                 .await?;
             Ok(StreamDashboard {
-                name: stream.input.name,
-                active: stream.input.active,
+                name: stream.config.name.as_str().to_string(),
+                active: stream.config.active,
                 status,
                 spool: state.engine.spool_depth(id).await,
                 last_hour,
@@ -90,17 +90,20 @@ pub async fn delivery_log(id: i64, outcome: String) -> Result<Vec<DeliveryAttemp
 }
 
 /// Sends one sample block (the preview's records) with the form's current settings, saved
-/// or not; blank secrets of a saved stream are its stored ones.
+/// or not; blank secrets of a saved stream are its stored ones, for the same destination.
 #[server(endpoint = "test_endpoint", input = Json)]
-pub async fn test_endpoint(stream: StreamInput) -> Result<EndpointTestResult, AppError> {
-    use crate::backend::streams::{StreamRecord, split_secrets};
+pub async fn test_endpoint(stream: StreamForm) -> Result<EndpointTestResult, AppError> {
+    use crate::backend::streams::fill_stored_secrets;
     use crate::backend::{auth, respond, state};
     respond(
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             // Only what the test uses: the endpoint, the data source and the template.
-            let errors: Vec<_> = crate::validation::stream::stream_errors(&stream)
+            let errors: Vec<_> = stream
+                .parse()
+                .err()
+                .unwrap_or_default()
                 .into_iter()
                 .filter(|e| {
                     e.field.starts_with("endpoint")
@@ -111,27 +114,27 @@ pub async fn test_endpoint(stream: StreamInput) -> Result<EndpointTestResult, Ap
             if !errors.is_empty() {
                 return Err(AppError::InvalidFields(errors));
             }
-            let stored = match stream.id {
+            let invalid = |message: String| AppError::invalid("template", message);
+            let template = stream.compile_template().map_err(invalid)?;
+            let mut endpoint = model::EndpointSettings::parse(&stream.endpoint)
+                .map_err(AppError::InvalidFields)?;
+            let saved = match stream.id {
                 Some(id) => Some(
                     state
                         .db
                         .stream(user.account_id, id, &state.secrets)
                         .await?
-                        .secrets,
+                        .config
+                        .endpoint,
                 ),
                 None => None,
             };
-            let (endpoint, secrets) = split_secrets(&stream, stored.as_ref())
+            fill_stored_secrets(&mut endpoint, saved.as_ref())
                 .map_err(|e| AppError::InvalidFields(vec![e]))?;
-            let record = StreamRecord {
-                account_id: user.account_id,
-                input: StreamInput { endpoint, ..stream },
-                secrets,
-            };
-            // Who sent what where (stored secrets may go to a new, unsaved address).
-            let endpoint_type = record.input.endpoint.endpoint_type.as_str();
-            let endpoint_host = record.input.endpoint.host();
-            let result = state.engine.test_endpoint(record).await;
+            // Who sent what where.
+            let endpoint_type = endpoint.endpoint_type().id;
+            let endpoint_host = endpoint.endpoint().host();
+            let result = state.engine.test_endpoint(template, endpoint).await;
             tracing::info!(
                 account_id = user.account_id,
                 user_id = user.id,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::model::{StreamInput, StreamSummary};
+use crate::model::{StreamForm, StreamSummary};
 
 #[server(endpoint = "list_streams")]
 pub async fn list_streams() -> Result<Vec<StreamSummary>, AppError> {
@@ -21,7 +21,7 @@ pub async fn list_streams() -> Result<Vec<StreamSummary>, AppError> {
 }
 
 #[server(endpoint = "get_stream")]
-pub async fn get_stream(id: i64) -> Result<StreamInput, AppError> {
+pub async fn get_stream(id: i64) -> Result<StreamForm, AppError> {
     use crate::backend::{auth, respond, state};
     respond(
         async {
@@ -34,39 +34,37 @@ pub async fn get_stream(id: i64) -> Result<StreamInput, AppError> {
     )
 }
 
-/// Validates with the same rules as the browser, then creates or updates; returns the id.
+/// Parses with the same rules as the browser, then creates or updates; returns the id
+/// once the running engine applied the change.
 #[server(endpoint = "save_stream", input = Json)]
-pub async fn save_stream(stream: StreamInput) -> Result<i64, AppError> {
-    use crate::backend::{DbError, auth, respond, state};
+pub async fn save_stream(stream: StreamForm) -> Result<i64, AppError> {
+    use crate::backend::{DbError, apply_configuration, auth, respond, state};
     use crate::model::FieldError;
     respond(
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            let errors = crate::validation::stream::stream_errors(&stream);
-            if !errors.is_empty() {
-                return Err(AppError::InvalidFields(errors));
-            }
+            let parsed = stream.parse().map_err(AppError::InvalidFields)?;
             match state
                 .db
-                .save_stream(user.account_id, &stream, &state.secrets)
+                .save_stream(user.account_id, stream.id, &parsed, &state.secrets)
                 .await
             {
                 Ok(id) => {
                     tracing::info!(account_id = user.account_id, stream_id = id, "stream saved");
-                    state.engine.account_changed(user.account_id);
+                    apply_configuration(&state, user.account_id).await;
                     Ok(id)
                 }
-                Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError {
-                    field: "name".into(),
-                    message: "Another stream already has this name".into(),
-                }])),
+                Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError::new(
+                    "name",
+                    "Another stream already has this name",
+                )])),
                 Err(DbError::MissingSecret(error)) => Err(AppError::InvalidFields(vec![error])),
                 Err(DbError::NotFound) if stream.id.is_none() => {
-                    Err(AppError::InvalidFields(vec![FieldError {
-                        field: "domains".into(),
-                        message: "A chosen domain no longer exists".into(),
-                    }]))
+                    Err(AppError::InvalidFields(vec![FieldError::new(
+                        "domains",
+                        "A chosen domain no longer exists",
+                    )]))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -86,7 +84,7 @@ pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
                 .db
                 .set_stream_active(user.account_id, id, active)
                 .await?;
-            state.engine.account_changed(user.account_id);
+            crate::backend::apply_configuration(&state, user.account_id).await;
             Ok(())
         }
         .await,
@@ -101,7 +99,7 @@ pub async fn delete_stream(id: i64) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             state.db.delete_stream(user.account_id, id).await?;
-            state.engine.account_changed(user.account_id);
+            crate::backend::apply_configuration(&state, user.account_id).await;
             tracing::info!(
                 account_id = user.account_id,
                 stream_id = id,

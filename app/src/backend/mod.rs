@@ -1,46 +1,48 @@
-//! Server-only code: storage, sessions, permission checks, and the state shared by
-//! request handlers and server functions.
+//! Server-only code of the console: sessions, permission checks, the handle on the
+//! running engine, and the state shared by request handlers and server functions.
+//! Storage is the `storage` crate (re-exported here for the server functions).
 
 pub mod auth;
-pub mod db;
-pub mod domains;
-pub mod secrets;
 pub mod session_store;
-pub mod status;
-pub mod streams;
-pub mod telemetry;
-pub mod tokens;
-pub mod users;
+
+pub use storage::{db, secrets, streams, telemetry, tokens, users};
 
 use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
 
 pub use auth::SignInLimiter;
-pub use db::{Db, DbBackend, DbError};
+pub use storage::{Db, DbBackend, DbError};
 
 use crate::error::AppError;
 
-/// The running engine, as the console drives it (the server's pipeline implements it).
+/// A future the engine answers with.
+pub type EngineFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+/// The running engine, as the console drives it (the server implements it on the data
+/// plane's pipeline).
 pub trait EngineControl: Send + Sync {
-    /// An account's streams, domains or ingest tokens changed: apply the new configuration.
-    fn account_changed(&self, account_id: i64);
+    /// An account's streams, domains or ingest tokens changed: applies the new
+    /// configuration; resolves once the running engine uses it.
+    fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>>;
     /// Queues the stream's set-aside blocks again; returns how many.
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).
-    fn spool_depth(
-        &self,
-        stream_id: i64,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = crate::model::SpoolDepth> + Send + 'static>,
-    >;
-    /// Sends one sample block ([`engine::sample_block`]) with the stream's settings, secrets
-    /// filled in, once and without retries; reports what the endpoint answered.
+    fn spool_depth(&self, stream_id: i64) -> EngineFuture<model::SpoolDepth>;
+    /// Sends one sample block ([`engine::sample_block`]) rendered with `template` to the
+    /// endpoint (secrets filled in), once and without retries; reports what it answered.
     fn test_endpoint(
         &self,
-        stream: streams::StreamRecord,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = crate::model::EndpointTestResult> + Send + 'static>,
-    >;
+        template: engine::Template,
+        endpoint: model::EndpointSettings,
+    ) -> EngineFuture<model::EndpointTestResult>;
+}
+
+/// Applies an account's changed configuration before the server function answers, so
+/// what the user sees next is what runs. A failure is logged; the change is saved.
+pub async fn apply_configuration(state: &AppState, account_id: i64) {
+    if let Err(e) = state.engine.apply(account_id).await {
+        tracing::error!(account_id, error = %e, "applying the configuration failed");
+    }
 }
 
 /// Shared by every request handler and server function (cheap to clone).

@@ -6,7 +6,7 @@ use sqlx::Row;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use super::db::{Db, now_millis};
+use storage::db::{Db, now_millis};
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {

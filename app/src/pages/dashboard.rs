@@ -170,6 +170,9 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
                 <h1 id="dashboard-title">{name}</h1>
                 <span class="muted">{if active { "Active" } else { "Inactive" }}</span>
             </div>
+            {status.engine_error.clone().map(|error| view! {
+                <p class="error" role="alert" id="engine-error">{format!("Not running: {error}")}</p>
+            })}
             <div class="range-tabs" role="group" aria-label="Range">
                 {tab(Range::Hour, "Last hour", "range-hour")}
                 {tab(Range::Day, "Last day", "range-day")}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::Auth;
 use crate::api::streams::list_streams;
-use crate::model::CUSTOM_TEMPLATE;
+use crate::model::TemplateChoice;
 
 #[component]
 pub fn FieldsPage() -> impl IntoView {
@@ -61,7 +61,7 @@ pub fn TemplatesPage() -> impl IntoView {
                 {move || streams.get().map(|result| match result {
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     Ok(list) => {
-                        let custom: Vec<_> = list.into_iter().filter(|s| s.template == CUSTOM_TEMPLATE).collect();
+                        let custom: Vec<_> = list.into_iter().filter(|s| matches!(s.template, TemplateChoice::Custom(_))).collect();
                         if custom.is_empty() {
                             view! { <p class="muted">"No stream uses a Custom Template yet."</p> }.into_any()
                         } else {

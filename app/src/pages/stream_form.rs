@@ -12,9 +12,8 @@ use crate::api::dashboard::TestEndpoint;
 use crate::api::domains::list_domains;
 use crate::api::streams::{SaveStream, get_stream};
 use crate::error::AppError;
-use crate::model::{
-    CUSTOM_TEMPLATE, Domain, EndpointType, FieldError, HeaderInput, S3_CONTENT_TYPES, StreamInput,
-};
+use crate::model::endpoints::{EndpointForm, EndpointType, FieldKind, FieldSpec, Pair, TYPES};
+use crate::model::{CUSTOM_TEMPLATE, Domain, FieldError, StreamForm};
 use crate::validation::stream::stream_errors;
 
 #[component]
@@ -24,7 +23,7 @@ pub fn StreamFormPage() -> impl IntoView {
     let initial = Resource::new(stream_id, |id| async move {
         match id {
             Some(id) => get_stream(id).await,
-            None => Ok(StreamInput::default()),
+            None => Ok(StreamForm::default()),
         }
     });
     let domains = Resource::new(|| (), |_| list_domains());
@@ -42,7 +41,7 @@ pub fn StreamFormPage() -> impl IntoView {
     }
 }
 
-type Form = RwSignal<StreamInput>;
+type Form = RwSignal<StreamForm>;
 
 /// The message for one field, if the form has an error there.
 fn field_error(errors: Memo<Vec<FieldError>>, field: impl Into<String>) -> Signal<Option<String>> {
@@ -57,7 +56,7 @@ fn field_error(errors: Memo<Vec<FieldError>>, field: impl Into<String>) -> Signa
 }
 
 #[component]
-fn StreamForm(initial: StreamInput, domains: Vec<Domain>) -> impl IntoView {
+fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
     let editing = initial.id.is_some();
     let form: Form = RwSignal::new(initial.clone());
     let saved = StoredValue::new(initial);
@@ -106,15 +105,14 @@ fn StreamForm(initial: StreamInput, domains: Vec<Domain>) -> impl IntoView {
     };
     warn_before_leaving(dirty);
 
-    let text = |field: &'static str,
-                get: fn(&StreamInput) -> &String,
-                set: fn(&mut StreamInput, String)| {
-        (
-            Signal::derive(move || form.with(|f| get(f).clone())),
-            Callback::new(move |v: String| form.update(|f| set(f, v))),
-            field_error(errors, field),
-        )
-    };
+    let text =
+        |field: &'static str, get: fn(&StreamForm) -> &String, set: fn(&mut StreamForm, String)| {
+            (
+                Signal::derive(move || form.with(|f| get(f).clone())),
+                Callback::new(move |v: String| form.update(|f| set(f, v))),
+                field_error(errors, field),
+            )
+        };
     let (name, set_name, name_error) = text("name", |f| &f.name, |f, v| f.name = v);
 
     view! {
@@ -256,7 +254,7 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
     let editor: NodeRef<html::Textarea> = NodeRef::new();
     // The block "Test endpoint" sends: the same sample events, the same renderer.
     let preview = Memo::new(move |_| {
-        form.with(StreamInput::compile_template)
+        form.with(StreamForm::compile_template)
             .and_then(|t| engine::sample_block(&t).map_err(|e| e.to_string()))
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     });
@@ -466,36 +464,11 @@ fn DomainsField(form: Form, domains: Vec<Domain>, errors: Memo<Vec<FieldError>>)
     .into_any()
 }
 
+/// The endpoint type's fields, rendered from its description ([`FieldSpec`]): the form
+/// needs no change for a new endpoint type.
 #[component]
 fn EndpointFields(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
-    let kind = Memo::new(move |_| form.with(|f| f.endpoint.endpoint_type));
-    macro_rules! endpoint_text {
-        ($field:ident, $key:literal) => {
-            (
-                Signal::derive(move || form.with(|f| f.endpoint.$field.clone())),
-                Callback::new(move |v: String| form.update(|f| f.endpoint.$field = v)),
-                field_error(errors, concat!("endpoint.", $key)),
-            )
-        };
-    }
-    let (url, set_url, url_error) = endpoint_text!(url, "url");
-    let (host_url, set_host_url, host_url_error) = endpoint_text!(host_url, "host_url");
-    let (bucket, set_bucket, bucket_error) = endpoint_text!(bucket, "bucket");
-    let (region, set_region, region_error) = endpoint_text!(region, "region");
-    let (access_key, set_access_key, access_key_error) = endpoint_text!(access_key, "access_key");
-    let (secret_key, set_secret_key, secret_key_error) = endpoint_text!(secret_key, "secret_key");
-    let (prefix, set_prefix, prefix_error) = endpoint_text!(prefix, "prefix");
-    let (servers, set_servers, servers_error) =
-        endpoint_text!(bootstrap_servers, "bootstrap_servers");
-    let (topic, set_topic, topic_error) = endpoint_text!(topic, "topic");
-    let secret_placeholder = Signal::derive(move || {
-        if form.with(|f| f.endpoint.secret_key_stored) {
-            "•••••••• stored: leave blank to keep".to_string()
-        } else {
-            String::new()
-        }
-    });
-
+    let kind = Memo::new(move |_| form.with(|f| EndpointType::find(&f.endpoint.endpoint_type)));
     view! {
         <fieldset class="field">
             <legend>"Endpoint"</legend>
@@ -504,98 +477,126 @@ fn EndpointFields(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
                 <select
                     id="endpoint-type"
                     on:change=move |ev| {
-                        if let Ok(t) = event_target_value(&ev).parse::<EndpointType>() {
-                            form.update(|f| f.endpoint.endpoint_type = t);
+                        if let Some(kind) = EndpointType::find(&event_target_value(&ev)) {
+                            form.update(|f| f.endpoint = EndpointForm::new(kind));
                         }
                     }
                 >
-                    {EndpointType::ALL.into_iter().map(|t| view! {
-                        <option value=t.as_str() selected=move || kind.get() == t>{t.label()}</option>
+                    {TYPES.into_iter().map(|t| view! {
+                        <option value=t.id selected=move || kind.get() == Some(t)>{t.label}</option>
                     }).collect_view()}
                 </select>
+                <p class="field-error">{field_error(errors, "endpoint.endpoint_type")}</p>
             </div>
-            {move || match kind.get() {
-                EndpointType::Http => view! {
-                    <TextField id="endpoint-url" label="Endpoint URL" required=true value=url on_input=set_url error=url_error placeholder="https://siem.example.com/ingest" />
-                    <HeadersField form errors />
-                }.into_any(),
-                EndpointType::S3 => view! {
-                    <TextField id="s3-host-url" label="Host URL" required=true value=host_url on_input=set_host_url error=host_url_error placeholder="https://s3.us-east-1.amazonaws.com" />
-                    <TextField id="s3-bucket" label="Bucket Name" required=true value=bucket on_input=set_bucket error=bucket_error />
-                    <TextField id="s3-region" label="Region" required=true value=region on_input=set_region error=region_error placeholder="us-east-1" />
-                    <TextField id="s3-access-key" label="Access Key" required=true value=access_key on_input=set_access_key error=access_key_error />
-                    <TextField id="s3-secret-key" label="Secret Key" required=true input_type="password" value=secret_key on_input=set_secret_key error=secret_key_error dynamic_placeholder=secret_placeholder />
-                    <TextField id="s3-prefix" label="Object Key Prefix" value=prefix on_input=set_prefix error=prefix_error placeholder="waf_logs" />
-                    <div class="field">
-                        <label for="s3-content-type">"Content Type"<span class="req" aria-hidden="true">" *"</span></label>
-                        <select
-                            id="s3-content-type"
-                            on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                form.update(|f| f.endpoint.content_type = value);
-                            }
-                        >
-                            {S3_CONTENT_TYPES.into_iter().map(|c| view! {
-                                <option value=c selected=move || form.with(|f| f.endpoint.content_type == c)>{c}</option>
-                            }).collect_view()}
-                        </select>
-                        <p class="field-error">{field_error(errors, "endpoint.content_type")}</p>
-                    </div>
-                }.into_any(),
-                EndpointType::Kafka => view! {
-                    <TextField id="kafka-servers" label="Bootstrap Servers" required=true value=servers on_input=set_servers error=servers_error placeholder="host1:port1,host2:port2" />
-                    <TextField id="kafka-topic" label="Kafka Topic" required=true value=topic on_input=set_topic error=topic_error />
-                }.into_any(),
-            }}
+            {move || kind.get().map(|kind| kind.fields.iter().map(|spec| view! {
+                <EndpointField form errors spec />
+            }).collect_view())}
         </fieldset>
     }
     .into_any()
 }
 
+/// One field of an endpoint type's form.
 #[component]
-fn HeadersField(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
-    let count = Memo::new(move |_| form.with(|f| f.endpoint.headers.len()));
+fn EndpointField(
+    form: Form,
+    errors: Memo<Vec<FieldError>>,
+    spec: &'static FieldSpec,
+) -> impl IntoView {
+    let key = spec.key;
+    let value = Signal::derive(move || {
+        form.with(|f| f.endpoint.values.get(key).cloned().unwrap_or_default())
+    });
+    let on_input = Callback::new(move |v: String| form.update(|f| f.endpoint.set(key, v)));
+    let error = field_error(errors, format!("endpoint.{key}"));
+    match spec.kind {
+        FieldKind::Text => view! {
+            <TextField id=spec.id label=spec.label required=spec.required value on_input error placeholder=spec.placeholder />
+        }.into_any(),
+        FieldKind::Secret => {
+            let stored_placeholder = Signal::derive(move || {
+                if form.with(|f| f.endpoint.is_stored(key)) {
+                    "•••••••• stored: leave blank to keep".to_string()
+                } else {
+                    String::new()
+                }
+            });
+            view! {
+                <TextField id=spec.id label=spec.label required=spec.required input_type="password" value on_input error dynamic_placeholder=stored_placeholder />
+            }.into_any()
+        }
+        FieldKind::Choice(options) => view! {
+            <div class="field">
+                <label for=spec.id>{spec.label}{spec.required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+                <select id=spec.id on:change=move |ev| on_input.run(event_target_value(&ev))>
+                    {options.iter().map(|option| view! {
+                        <option value=*option selected=move || value.get() == *option>{*option}</option>
+                    }).collect_view()}
+                </select>
+                <p class="field-error">{error}</p>
+            </div>
+        }.into_any(),
+        FieldKind::SecretPairs { item } => view! { <SecretPairsField form errors spec item /> }.into_any(),
+    }
+}
+
+/// Name–value rows whose values are secrets (custom headers).
+#[component]
+fn SecretPairsField(
+    form: Form,
+    errors: Memo<Vec<FieldError>>,
+    spec: &'static FieldSpec,
+    item: &'static str,
+) -> impl IntoView {
+    let key = spec.key;
+    let count = Memo::new(move |_| form.with(|f| f.endpoint.rows(key).len()));
+    let prefix = item.to_ascii_lowercase();
+    let add_id = format!("add-{prefix}");
     view! {
-        <div class="field headers" id="custom-headers">
-            <span class="label">"Custom Headers"</span>
+        <div class="field headers" id=spec.id>
+            <span class="label">{spec.label}</span>
             {move || (0..count.get()).map(|i| {
-                let name_id = format!("header-name-{i}");
-                let value_id = format!("header-value-{i}");
-                let stored = form.with_untracked(|f| f.endpoint.headers[i].value_stored);
+                let prefix = &prefix;
+                let name_id = format!("{prefix}-name-{i}");
+                let value_id = format!("{prefix}-value-{i}");
+                let row = move |f: &StreamForm| f.endpoint.rows(key).get(i).cloned().unwrap_or_default();
+                let stored = form.with_untracked(|f| {
+                    f.endpoint.is_stored(&format!("{key}.{}", row(f).name.trim().to_ascii_lowercase()))
+                });
                 view! {
                     <div class="header-row">
                         <div>
-                            <label for=name_id.clone()>{format!("Header {} name", i + 1)}</label>
+                            <label for=name_id.clone()>{format!("{item} {} name", i + 1)}</label>
                             <input
                                 id=name_id
-                                prop:value=move || form.with(|f| f.endpoint.headers.get(i).map(|h| h.name.clone()).unwrap_or_default())
+                                prop:value=move || form.with(|f| row(f).name)
                                 on:input=move |ev| {
                                     let v = event_target_value(&ev);
-                                    form.update(|f| if let Some(h) = f.endpoint.headers.get_mut(i) { h.name = v });
+                                    form.update(|f| if let Some(r) = f.endpoint.rows_mut(key).get_mut(i) { r.name = v });
                                 }
                             />
-                            <p class="field-error">{field_error(errors, format!("endpoint.headers.{i}.name"))}</p>
+                            <p class="field-error">{field_error(errors, format!("endpoint.{key}.{i}.name"))}</p>
                         </div>
                         <div>
-                            <label for=value_id.clone()>{format!("Header {} value", i + 1)}</label>
+                            <label for=value_id.clone()>{format!("{item} {} value", i + 1)}</label>
                             <input
                                 id=value_id
                                 type="password"
                                 autocomplete="off"
                                 placeholder=if stored { "•••••••• stored: leave blank to keep" } else { "" }
-                                prop:value=move || form.with(|f| f.endpoint.headers.get(i).map(|h| h.value.clone()).unwrap_or_default())
+                                prop:value=move || form.with(|f| row(f).value)
                                 on:input=move |ev| {
                                     let v = event_target_value(&ev);
-                                    form.update(|f| if let Some(h) = f.endpoint.headers.get_mut(i) { h.value = v });
+                                    form.update(|f| if let Some(r) = f.endpoint.rows_mut(key).get_mut(i) { r.value = v });
                                 }
                             />
-                            <p class="field-error">{field_error(errors, format!("endpoint.headers.{i}.value"))}</p>
+                            <p class="field-error">{field_error(errors, format!("endpoint.{key}.{i}.value"))}</p>
                         </div>
                         <button
                             type="button"
                             class="button small"
-                            aria-label=format!("Remove header {}", i + 1)
-                            on:click=move |_| form.update(|f| { f.endpoint.headers.remove(i); })
+                            aria-label=format!("Remove {} {}", item.to_ascii_lowercase(), i + 1)
+                            on:click=move |_| form.update(|f| { f.endpoint.rows_mut(key).remove(i); })
                         >"Remove"</button>
                     </div>
                 }
@@ -603,9 +604,9 @@ fn HeadersField(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
             <button
                 type="button"
                 class="button small"
-                id="add-header"
-                on:click=move |_| form.update(|f| f.endpoint.headers.push(HeaderInput::default()))
-            >"Add header"</button>
+                id=add_id
+                on:click=move |_| form.update(|f| f.endpoint.rows_mut(key).push(Pair::default()))
+            >{format!("Add {}", item.to_ascii_lowercase())}</button>
         </div>
     }
     .into_any()

@@ -1,26 +1,11 @@
 //! The Data Streaming list: every stream of the account, search, Active toggle, delete.
 
-use engine::{DataSource, Preset};
 use leptos::prelude::*;
 
 use super::users::confirm;
 use crate::Auth;
 use crate::api::streams::{DeleteStream, RedeliverFailed, SetStreamActive, list_streams};
 use crate::model::StreamSummary;
-
-/// The template's display name: a preset's name, or "Custom Template".
-pub fn template_label(template: &str) -> String {
-    Preset::find(template)
-        .map(|p| p.name.to_string())
-        .unwrap_or_else(|| "Custom Template".to_string())
-}
-
-pub fn data_source_label(source: &str) -> String {
-    source
-        .parse::<DataSource>()
-        .map(|s| s.label().to_string())
-        .unwrap_or_else(|_| source.to_string())
-}
 
 #[component]
 pub fn StreamsPage() -> impl IntoView {
@@ -52,10 +37,8 @@ pub fn StreamsPage() -> impl IntoView {
         let q = search.get().to_lowercase();
         q.is_empty()
             || s.name.to_lowercase().contains(&q)
-            || data_source_label(&s.data_source)
-                .to_lowercase()
-                .contains(&q)
-            || s.endpoint_type.label().to_lowercase().contains(&q)
+            || s.data_source.label().to_lowercase().contains(&q)
+            || s.endpoint_label.to_lowercase().contains(&q)
     };
 
     view! {
@@ -102,9 +85,9 @@ pub fn StreamsPage() -> impl IntoView {
                                     view! {
                                         <tr data-stream=s.name.clone()>
                                             <td><a href=format!("/streams/{id}/edit")>{s.name.clone()}</a></td>
-                                            <td>{data_source_label(&s.data_source)}</td>
-                                            <td>{template_label(&s.template)}</td>
-                                            <td>{s.endpoint_type.label()}</td>
+                                            <td>{s.data_source.label()}</td>
+                                            <td>{s.template.label()}</td>
+                                            <td title=s.endpoint_host.clone()>{s.endpoint_label.clone()}</td>
                                             <td>
                                                 <label class="switch">
                                                     <input

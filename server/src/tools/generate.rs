@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use engine::DataSource;
 use engine::generate::EventGenerator;
 
-use crate::ingest::IngestAnswer;
+use dataplane::ingest::IngestAnswer;
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct GenerateArgs {

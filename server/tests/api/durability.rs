@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::delivery::{HOST, event, http_stream, ingest, save_stream, settle, setup};
+use crate::delivery::{HOST, event, http_stream, ingest, save_stream, setup};
 use crate::receiver::Receiver;
 
 pub fn free_port() -> u16 {
@@ -131,7 +131,6 @@ async fn a_full_spool_refuses_ingest_with_503_and_accepts_nothing_of_that_reques
         &http_stream("Down", &down, s.domain_id, r#"{"id": "$request_id"}"#),
     )
     .await;
-    settle().await;
     let mut refused = None;
     for batch in 0..200 {
         let body: Vec<String> = (0..50).map(|i| event(batch * 50 + i, HOST)).collect();
@@ -174,7 +173,6 @@ async fn blocks_refused_for_good_are_kept_and_redelivered_once_fixed() {
         ),
     )
     .await;
-    settle().await;
     let body: Vec<String> = (0..60).map(|i| event(i, HOST)).collect();
     ingest(&s, "edge_applications", body.join("\n")).await;
 

@@ -3,7 +3,8 @@
 use std::io::Read;
 use std::time::Duration;
 
-use app::model::{EndpointType, StreamInput};
+use app::model::StreamForm;
+use app::model::endpoints::{self, EndpointForm};
 use aws_sdk_s3::config::{Credentials, Region};
 use rdkafka::ClientConfig;
 use rdkafka::Message;
@@ -13,7 +14,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use serde_json::{Value, json};
 
-use crate::delivery::{HOST, event, ingest, save_stream, settle, setup};
+use crate::delivery::{HOST, event, ingest, save_stream, setup};
 use crate::helpers::{required_env, unique};
 
 fn s3_client() -> aws_sdk_s3::Client {
@@ -33,22 +34,24 @@ fn s3_client() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
-fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> StreamInput {
-    let mut s = StreamInput {
+fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> StreamForm {
+    let mut s = StreamForm {
         name: format!("S3 {content_type}"),
         template: "custom".into(),
         custom_template: r#"{"id": "$request_id", "host": "$host"}"#.into(),
         domain_ids: vec![domain_id],
-        ..StreamInput::default()
+        ..StreamForm::default()
     };
-    s.endpoint.endpoint_type = EndpointType::S3;
-    s.endpoint.host_url = required_env("DS_TEST_S3_ENDPOINT");
-    s.endpoint.bucket = bucket.into();
-    s.endpoint.region = "us-east-1".into();
-    s.endpoint.access_key = required_env("DS_TEST_S3_ACCESS_KEY");
-    s.endpoint.secret_key = secret.into();
-    s.endpoint.prefix = "waf_logs".into();
-    s.endpoint.content_type = content_type.into();
+    s.endpoint = EndpointForm::new(&endpoints::s3::TYPE);
+    s.endpoint
+        .set("host_url", required_env("DS_TEST_S3_ENDPOINT"));
+    s.endpoint.set("bucket", bucket);
+    s.endpoint.set("region", "us-east-1");
+    s.endpoint
+        .set("access_key", required_env("DS_TEST_S3_ACCESS_KEY"));
+    s.endpoint.set("secret_key", secret);
+    s.endpoint.set("prefix", "waf_logs");
+    s.endpoint.set("content_type", content_type);
     s
 }
 
@@ -123,7 +126,6 @@ async fn s3_objects_per_block_plain_and_gzip() {
             ),
         )
         .await;
-        settle().await;
         let body: Vec<String> = (0..150).map(|i| event(i, HOST)).collect();
         ingest(&s, "edge_applications", body.join("\n")).await;
 
@@ -156,7 +158,6 @@ async fn s3_objects_per_block_plain_and_gzip() {
                 .call_json("set_stream_active", &[("id", &id), ("active", "false")])
                 .await;
         }
-        settle().await;
     }
 }
 
@@ -171,7 +172,6 @@ async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
         &s3_stream(s.domain_id, &bucket, "plain/text", "not-the-secret"),
     )
     .await;
-    settle().await;
     ingest(&s, "edge_applications", event(1, HOST)).await;
     let mut status = Value::Null;
     for _ in 0..50 {
@@ -202,10 +202,11 @@ async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (_, form) = s.owner.call_json("get_stream", &[("id", &id)]).await;
-    let mut fixed: StreamInput = serde_json::from_value(form).unwrap();
-    fixed.endpoint.secret_key = required_env("DS_TEST_S3_SECRET_KEY");
+    let mut fixed: StreamForm = serde_json::from_value(form).unwrap();
+    fixed
+        .endpoint
+        .set("secret_key", required_env("DS_TEST_S3_SECRET_KEY"));
     save_stream(&s.owner, &fixed).await;
-    settle().await;
     let (status, queued) = s.owner.call_json("redeliver_failed", &[("id", &id)]).await;
     assert_eq!(status, 200);
     assert_eq!(queued, 1, "the refused block was kept");
@@ -249,18 +250,19 @@ async fn kafka_one_message_per_record() {
     create_topic(&bootstrap, &topic).await;
 
     let s = setup(100, Duration::from_millis(300)).await;
-    let mut stream = StreamInput {
+    let mut stream = StreamForm {
         name: "Kafka".into(),
         template: "custom".into(),
         custom_template: r#"{"id": "$request_id"}"#.into(),
         domain_ids: vec![s.domain_id],
-        ..StreamInput::default()
+        ..StreamForm::default()
     };
-    stream.endpoint.endpoint_type = EndpointType::Kafka;
-    stream.endpoint.bootstrap_servers = format!("{bootstrap},127.0.0.1:1");
-    stream.endpoint.topic = topic.clone();
+    stream.endpoint = EndpointForm::new(&endpoints::kafka::TYPE);
+    stream
+        .endpoint
+        .set("bootstrap_servers", format!("{bootstrap},127.0.0.1:1"));
+    stream.endpoint.set("topic", topic.clone());
     save_stream(&s.owner, &stream).await;
-    settle().await;
     let body: Vec<String> = (0..250).map(|i| event(i, HOST)).collect();
     let (_, answer) = ingest(&s, "edge_applications", body.join("\n")).await;
     assert_eq!(answer["accepted"], 250);
@@ -364,18 +366,17 @@ async fn kafka_broker_stopped_30_s_then_restarted_every_record_arrives() {
     create_topic(&broker.bootstrap(), &topic).await;
 
     let s = setup(50, Duration::from_millis(300)).await;
-    let mut stream = StreamInput {
+    let mut stream = StreamForm {
         name: "Kafka restart".into(),
         template: "custom".into(),
         custom_template: r#"{"id": "$request_id"}"#.into(),
         domain_ids: vec![s.domain_id],
-        ..StreamInput::default()
+        ..StreamForm::default()
     };
-    stream.endpoint.endpoint_type = EndpointType::Kafka;
-    stream.endpoint.bootstrap_servers = broker.bootstrap();
-    stream.endpoint.topic = topic.clone();
+    stream.endpoint = EndpointForm::new(&endpoints::kafka::TYPE);
+    stream.endpoint.set("bootstrap_servers", broker.bootstrap());
+    stream.endpoint.set("topic", topic.clone());
     save_stream(&s.owner, &stream).await;
-    settle().await;
 
     let before: Vec<String> = (0..100).map(|i| event(i, HOST)).collect();
     let (_, answer) = ingest(&s, "edge_applications", before.join("\n")).await;

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use app::model::HeaderInput;
+use app::model::endpoints::Pair;
 use serde_json::{Value, json};
 
-use crate::delivery::{HOST, Setup, event, http_stream, ingest, save_stream, settle, setup_on};
+use crate::delivery::{HOST, Setup, event, http_stream, ingest, save_stream, setup_on};
 use crate::helpers::{PASSWORD, Storage};
 use crate::receiver::Receiver;
 
@@ -58,7 +58,6 @@ async fn delivery_log_and_dashboard(storage: Storage) {
         &http_stream("SIEM", &receiver.url, s.domain_id, TEMPLATE),
     )
     .await;
-    settle().await;
     let body: Vec<String> = (0..10).map(|i| event(i, HOST)).collect();
     let (status, _) = ingest(&s, "edge_applications", body.join("\n")).await;
     assert_eq!(status, 200);
@@ -139,7 +138,7 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
     let s = setup(Storage::Sqlite).await;
     let receiver = Receiver::start().await;
     let mut form = http_stream("SIEM", &receiver.url, s.domain_id, TEMPLATE);
-    let test = |form: &app::model::StreamInput| {
+    let test = |form: &app::model::StreamForm| {
         let owner = &s.owner;
         let form = form.clone();
         async move {
@@ -182,11 +181,11 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
     // A saved stream's blank secret header is its stored value.
     let id = save_stream(&s.owner, &form).await;
     form.id = Some(id);
-    form.endpoint.headers = vec![HeaderInput {
+    *form.endpoint.rows_mut("headers") = vec![Pair {
         name: "X-Api-Key".into(),
         value: String::new(),
-        value_stored: true,
     }];
+    form.endpoint.stored.insert("headers.x-api-key".into());
     let (_, result) = test(&form).await;
     assert_eq!(result["delivered"], true, "{result}");
     assert_eq!(
@@ -195,7 +194,7 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
     );
 
     // Bad settings: named, nothing sent.
-    form.endpoint.url = "not a url".into();
+    form.endpoint.set("url", "not a url");
     let (status, result) = test(&form).await;
     assert_eq!(status, 422, "{result}");
     assert!(result.to_string().contains("endpoint.url"), "{result}");
@@ -211,7 +210,6 @@ async fn metrics_need_the_token_and_count_per_stream() {
         &http_stream("SIEM", &receiver.url, s.domain_id, TEMPLATE),
     )
     .await;
-    settle().await;
     let mut body: Vec<String> = (0..20).map(|i| event(i, HOST)).collect();
     body.push(event(99, "elsewhere.test"));
     ingest(&s, "edge_applications", body.join("\n")).await;
@@ -367,4 +365,35 @@ async fn the_delivery_log_forgets_attempts_past_the_retention_of_their_account_o
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "another account's log is its own");
+}
+
+#[tokio::test]
+async fn a_stream_whose_sink_cannot_be_built_shows_why_on_the_list_and_the_dashboard() {
+    let s = setup(Storage::Sqlite).await;
+    let receiver = Receiver::start().await;
+    let mut form = http_stream("Broken", &receiver.url, s.domain_id, TEMPLATE);
+    // A control character passes the form's rules but not the HTTP client's.
+    form.endpoint.rows_mut("headers")[0].value = "bad\u{1}value".into();
+    let id = save_stream(&s.owner, &form).await;
+
+    // The save returned after the engine applied it: the error is there at once.
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let status = &list[0]["status"];
+    let error = status["engine_error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("Header X-Api-Key"), "{list}");
+    let (_, dashboard) = s
+        .owner
+        .call_json("stream_dashboard", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(dashboard["status"]["engine_error"], error, "{dashboard}");
+
+    // Fixed: the stream runs and the error is gone.
+    form.id = Some(id);
+    form.endpoint.rows_mut("headers")[0].value = "good-value".into();
+    save_stream(&s.owner, &form).await;
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    assert_eq!(list[0]["status"]["engine_error"], Value::Null, "{list}");
+    let (status, _) = ingest(&s, "edge_applications", event(1, HOST)).await;
+    assert_eq!(status, 200);
+    receiver.wait_for_records(1, Duration::from_secs(10)).await;
 }

@@ -2,7 +2,8 @@
 //! secrets sealed at rest and never answered, isolation between accounts.
 
 use app::backend::auth::hash_password;
-use app::model::{EndpointType, HeaderInput, Role, StreamInput};
+use app::model::endpoints::{self, EndpointForm, Pair};
+use app::model::{Domains, EndpointSettings, Role, SamplingPercent, Secret, StreamForm};
 use serde_json::{Value, json};
 
 use crate::helpers::{Browser, PASSWORD, Storage, TestApp, spawn_app};
@@ -10,7 +11,7 @@ use crate::helpers::{Browser, PASSWORD, Storage, TestApp, spawn_app};
 const S3_SECRET: &str = "s3-secret-abc123";
 const HEADER_SECRET: &str = "header-secret-xyz789";
 
-async fn save(browser: &Browser, stream: &StreamInput) -> (reqwest::StatusCode, Value) {
+async fn save(browser: &Browser, stream: &StreamForm) -> (reqwest::StatusCode, Value) {
     let r = browser
         .client
         .post(format!("{}/api/save_stream", browser.address))
@@ -23,37 +24,36 @@ async fn save(browser: &Browser, stream: &StreamInput) -> (reqwest::StatusCode, 
     (status, r.json().await.unwrap())
 }
 
-fn http_stream(domain_id: i64) -> StreamInput {
-    let mut s = StreamInput {
+fn http_stream(domain_id: i64) -> StreamForm {
+    let mut s = StreamForm {
         name: "SIEM".into(),
         domain_ids: vec![domain_id],
-        ..StreamInput::default()
+        ..StreamForm::default()
     };
-    s.endpoint.url = "https://siem.acme.test/ingest".into();
-    s.endpoint.headers = vec![HeaderInput {
+    s.endpoint.set("url", "https://siem.acme.test/ingest");
+    s.endpoint.rows_mut("headers").push(Pair {
         name: "X-Api-Key".into(),
         value: HEADER_SECRET.into(),
-        value_stored: false,
-    }];
+    });
     s
 }
 
-fn s3_stream() -> StreamInput {
-    let mut s = StreamInput {
+fn s3_stream() -> StreamForm {
+    let mut s = StreamForm {
         name: "Archive".into(),
         data_source: "waf_events".into(),
         template: "waf-event-collector".into(),
         all_domains: true,
         sampling: "10".into(),
-        ..StreamInput::default()
+        ..StreamForm::default()
     };
-    s.endpoint.endpoint_type = EndpointType::S3;
-    s.endpoint.host_url = "http://127.0.0.1:18014".into();
-    s.endpoint.bucket = "acme-logs".into();
-    s.endpoint.region = "us-east-1".into();
-    s.endpoint.access_key = "AKIA".into();
-    s.endpoint.secret_key = S3_SECRET.into();
-    s.endpoint.prefix = "waf_logs".into();
+    s.endpoint = EndpointForm::new(&endpoints::s3::TYPE);
+    s.endpoint.set("host_url", "http://127.0.0.1:18014");
+    s.endpoint.set("bucket", "acme-logs");
+    s.endpoint.set("region", "us-east-1");
+    s.endpoint.set("access_key", "AKIA");
+    s.endpoint.set("secret_key", S3_SECRET);
+    s.endpoint.set("prefix", "waf_logs");
     s
 }
 
@@ -68,8 +68,8 @@ async fn streams_round_trip(storage: Storage) {
     // Invalid input: every problem named, nothing stored.
     let mut bad = http_stream(domain_id);
     bad.name = String::new();
-    bad.endpoint.url = "ftp://x".into();
-    bad.endpoint.headers[0].name = "Host".into();
+    bad.endpoint.set("url", "ftp://x");
+    bad.endpoint.rows_mut("headers")[0].name = "Host".into();
     let (status, body) = save(&owner, &bad).await;
     assert_eq!(status, 422, "{body}");
     let fields: Vec<&str> = body["InvalidFields"]
@@ -112,18 +112,18 @@ async fn streams_round_trip(storage: Storage) {
         .call_json("get_stream", &[("id", &s3_id.to_string())])
         .await;
     assert_eq!(status, 200);
-    assert_eq!(s3["endpoint"]["secret_key"], "");
-    assert_eq!(s3["endpoint"]["secret_key_stored"], true);
+    assert_eq!(s3["endpoint"]["values"]["secret_key"], "");
+    assert_eq!(s3["endpoint"]["stored"], json!(["secret_key"]));
     assert_eq!(s3["sampling"], "10");
     let (_, http) = owner
         .call_json("get_stream", &[("id", &http_id.to_string())])
         .await;
-    assert_eq!(http["endpoint"]["headers"][0]["value"], "");
-    assert_eq!(http["endpoint"]["headers"][0]["value_stored"], true);
+    assert_eq!(http["endpoint"]["lists"]["headers"][0]["value"], "");
+    assert_eq!(http["endpoint"]["stored"], json!(["headers.x-api-key"]));
     assert_eq!(http["domain_ids"], json!([domain_id]));
 
     // Saving with the secret left blank keeps the stored one.
-    let mut edited: StreamInput = serde_json::from_value(s3).unwrap();
+    let mut edited: StreamForm = serde_json::from_value(s3).unwrap();
     edited.sampling = "25".into();
     let (status, _) = save(&owner, &edited).await;
     assert_eq!(status, 200);
@@ -139,8 +139,16 @@ async fn streams_round_trip(storage: Storage) {
         .stream(account_id, s3_id.as_i64().unwrap(), &secrets(&app))
         .await
         .unwrap();
-    assert_eq!(stored.secrets.secret_key, S3_SECRET);
-    assert_eq!(stored.input.sampling, "25");
+    let EndpointSettings::S3(s3_settings) = &stored.config.endpoint else {
+        panic!("an S3 stream: {stored:?}");
+    };
+    assert_eq!(s3_settings.secret_key, Secret::Given(S3_SECRET.into()));
+    assert_eq!(
+        stored.config.domains,
+        Some(Domains::All {
+            sampling: SamplingPercent::try_from(25).unwrap()
+        })
+    );
 
     // A domain used by a stream cannot be removed; the message names the stream.
     let (status, body) = owner
@@ -188,9 +196,9 @@ async fn streams_round_trip(storage: Storage) {
         let (status, _) = b.call_json(function, &form).await;
         assert_eq!(status, 404, "{function}");
     }
-    let mut hijack: StreamInput = serde_json::from_value(http).unwrap();
+    let mut hijack: StreamForm = serde_json::from_value(http).unwrap();
     hijack.name = "Hijacked".into();
-    hijack.endpoint.headers[0].value = "x".into();
+    hijack.endpoint.rows_mut("headers")[0].value = "x".into();
     let (status, _) = save(&b, &hijack).await;
     assert_eq!(status, 404, "updating another account's stream by id");
     let mut foreign_domain = http_stream(domain_id);

@@ -1,0 +1,185 @@
+//! The ingest API: `POST /ingest/{edge_applications|waf_events}`, NDJSON, one event per
+//! line, `Authorization: Bearer <ingest token>`. Answers what was accepted, which lines
+//! were rejected and why, and how many events named a host that is not the account's.
+
+use rustc_hash::FxHashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::{DataSource, EventFields};
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::Pipeline;
+use crate::pipeline::stats::StreamLabels;
+
+/// Rejected lines listed in one answer; the count covers them all.
+const MAX_LISTED_REJECTIONS: usize = 100;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct IngestAnswer {
+    pub accepted: usize,
+    pub rejected_count: usize,
+    pub rejected: Vec<RejectedLine>,
+    /// Events whose `host` is not one of the account's domains: counted and dropped.
+    pub unknown_host: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RejectedLine {
+    /// 1-based line number in the request body.
+    pub line: usize,
+    pub reason: String,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+pub async fn ingest(
+    State(pipeline): State<Pipeline>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(source) = source.parse::<DataSource>() else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "unknown data source: use edge_applications or waf_events",
+        );
+    };
+    let Some(account_id) = bearer_token(&headers).and_then(|t| pipeline.account_for_token(t))
+    else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a valid ingest token is required (Authorization: Bearer …)",
+        );
+    };
+
+    let mut answer = IngestAnswer::default();
+    let Some(routes) = pipeline.routes(account_id) else {
+        return Json(answer).into_response();
+    };
+    // Per stream (a few per request): Fx hashing, the key is a small integer.
+    let mut chunks: FxHashMap<i64, StreamChunk> = FxHashMap::default();
+    // Lines found with memchr (SIMD): a byte-by-byte split costs more than the routing.
+    let line_ends = memchr::memchr_iter(b'\n', &body).chain(std::iter::once(body.len()));
+    let mut line_start = 0;
+    for (index, line_end) in line_ends.enumerate() {
+        let line = &body[line_start..line_end];
+        line_start = line_end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let fields = match EventFields::parse(line, &routes.field_set) {
+            Ok(fields) => fields,
+            Err(e) => {
+                answer.reject(index + 1, e.to_string());
+                continue;
+            }
+        };
+        let Some(host) = fields.host() else {
+            answer.reject(index + 1, "the event has no host".into());
+            continue;
+        };
+        // Lowercased once (rarely needed): the domain set and the routing both take it.
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(host.to_ascii_lowercase())
+        } else {
+            host
+        };
+        if !routes.domains.contains(host.as_ref()) {
+            answer.unknown_host += 1;
+            continue;
+        }
+        answer.accepted += 1;
+        for (stream, kept) in routes
+            .table
+            .route(account_id, source, &host, fields.sampling_key())
+        {
+            let chunk = chunks.entry(stream.id).or_default();
+            chunk.received += 1;
+            if kept {
+                stream.template.render(&fields, &mut chunk.records);
+                chunk.records.push(b'\n');
+            } else {
+                chunk.sampled_out += 1;
+            }
+        }
+    }
+    // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
+    if let Some(full) = chunks.iter().find_map(|(id, chunk)| {
+        let full = !chunk.records.is_empty() && routes.spools.get(id).is_some_and(|s| s.is_full());
+        full.then_some(id)
+    }) {
+        tracing::warn!(stream_id = full, "spool full: ingest refused");
+        pipeline.stats().ingest_refused(answer.accepted);
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a stream's spool is full (its endpoint is not keeping up): retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return response;
+    }
+    let stats = pipeline.stats();
+    for (stream_id, chunk) in chunks {
+        let Some(spool) = routes.spools.get(&stream_id).cloned() else {
+            continue;
+        };
+        let labels = StreamLabels {
+            account_id,
+            stream_id,
+        };
+        if !chunk.records.is_empty() {
+            let records = chunk.records;
+            // On disk (page cache) before the answer: accepted records survive a crash. File
+            // I/O runs off the async workers so a busy spool does not stall other requests.
+            let appended = tokio::task::spawn_blocking(move || spool.append(&records)).await;
+            if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
+                tracing::error!(stream_id, error = %e, "spool: append failed");
+                stats.ingest_refused(answer.accepted);
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the spool could not be written",
+                );
+            }
+        }
+        // Counted once taken: a refused request's retry is not counted twice.
+        stats.stream_received(&labels, chunk.received, chunk.sampled_out);
+    }
+    stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
+    Json(answer).into_response()
+}
+
+/// One request's share for one stream.
+#[derive(Default)]
+struct StreamChunk {
+    /// Rendered records, each followed by `\n`.
+    records: Vec<u8>,
+    /// Events for the stream's domains, and those its sampling left out.
+    received: u64,
+    sampled_out: u64,
+}
+
+impl IngestAnswer {
+    fn reject(&mut self, line: usize, reason: String) {
+        self.rejected_count += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTIONS {
+            self.rejected.push(RejectedLine { line, reason });
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (ingest and metrics tokens).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}

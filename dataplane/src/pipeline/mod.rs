@@ -1,0 +1,371 @@
+//! The running engine: per-account routing built from the saved configuration, a spool and
+//! a worker per active stream, and live reloads.
+//!
+//! Flow: ingest renders each request's records per stream and appends them to the
+//! stream's spool on disk before it answers; the worker seals blocks and delivers them.
+//! An endpoint that is down or slow only makes its spool grow, up to the spool size limit;
+//! a full spool makes ingest answer 503 (nothing of that request accepted, the sender
+//! retries). Memory per stream stays small: records wait on disk, not in memory.
+
+mod retry;
+mod spool;
+pub mod stats;
+mod worker;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+
+use engine::{BlockLimits, DomainFilter, FieldSet, RoutingTable, StreamSpec, Template};
+use model::endpoints::sink::{Clients, OutgoingBlock, Sink};
+use model::{Domains, EndpointSettings, EndpointTestResult, SpoolDepth};
+use storage::secrets::SecretBox;
+use storage::{Db, DbError};
+
+pub use spool::Spool;
+use stats::{Stats, StreamLabels};
+use worker::StreamWorker;
+/// Where and how much the engine spools.
+#[derive(Clone, Debug)]
+pub struct PipelineSettings {
+    pub limits: BlockLimits,
+    /// `<data-dir>/spool`: one folder per stream.
+    pub spool_dir: PathBuf,
+    /// Per stream; past it ingest answers 503 until the endpoint catches up.
+    pub spool_max_bytes: u64,
+    /// How long the delivery log keeps an attempt.
+    pub delivery_log_retention: std::time::Duration,
+}
+
+/// What ingest needs for one account, swapped whole on every reload.
+pub struct AccountRoutes {
+    pub table: RoutingTable,
+    pub field_set: FieldSet,
+    /// The account's domains, lowercase: events for other hosts are dropped and counted.
+    pub domains: rustc_hash::FxHashSet<String>,
+    /// The spool of each active stream.
+    pub spools: HashMap<i64, Arc<Spool>>,
+}
+
+struct Inner {
+    db: Db,
+    stats: Arc<Stats>,
+    secrets: SecretBox,
+    settings: PipelineSettings,
+    clients: Clients,
+    accounts: RwLock<HashMap<i64, Arc<AccountRoutes>>>,
+    /// SHA-256 of each ingest token → its account.
+    tokens: RwLock<HashMap<String, i64>>,
+    workers: Mutex<HashMap<i64, StreamWorker>>,
+    /// Reloads run one at a time, each reading the latest configuration.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+impl Pipeline {
+    /// Loads every account's configuration and starts the workers of its active streams.
+    pub async fn start(
+        db: Db,
+        secrets: SecretBox,
+        settings: PipelineSettings,
+    ) -> Result<Pipeline, DbError> {
+        let stats = Arc::new(Stats::default());
+        stats::spawn_writer(stats.clone(), db.clone(), settings.delivery_log_retention);
+        let pipeline = Pipeline {
+            inner: Arc::new(Inner {
+                stats,
+                db,
+                secrets,
+                settings,
+                clients: Clients::default(),
+                accounts: RwLock::default(),
+                tokens: RwLock::default(),
+                workers: Mutex::default(),
+                reloading: tokio::sync::Mutex::new(()),
+            }),
+        };
+        for account_id in pipeline.inner.db.account_ids().await? {
+            pipeline.reload(account_id).await?;
+        }
+        Ok(pipeline)
+    }
+
+    /// The account an ingest token belongs to.
+    pub fn account_for_token(&self, token: &str) -> Option<i64> {
+        let hash = storage::tokens::token_hash(token);
+        self.inner
+            .tokens
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+            .copied()
+    }
+
+    /// Readiness: a file can be created in the spool folder.
+    pub async fn check_spool_writable(&self) -> std::io::Result<()> {
+        let dir = self.inner.settings.spool_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            // Own name per probe: probes may run at once.
+            let probe = dir.join(format!(".ready-probe-{}", uuid::Uuid::new_v4()));
+            std::fs::write(&probe, b"")?;
+            std::fs::remove_file(&probe)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// Writes the stats gathered since the last periodic flush (at shutdown).
+    pub async fn flush_stats(&self) {
+        self.inner.stats.flush(&self.inner.db).await;
+    }
+
+    /// The Prometheus text exposition of the engine. Blocking (lists spool folders).
+    pub fn metrics_text(&self) -> String {
+        let spools: Vec<_> = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers
+                .iter()
+                .map(|(id, worker)| {
+                    let labels = StreamLabels {
+                        account_id: worker.account_id,
+                        stream_id: *id,
+                    };
+                    (labels, worker.spool.clone())
+                })
+                .collect()
+        };
+        // Outside the lock: reading a spool lists its folder.
+        let depths: Vec<_> = spools
+            .into_iter()
+            .map(|(labels, spool)| (labels, spool.depth()))
+            .collect();
+        self.inner.stats.encode(&depths)
+    }
+
+    pub fn routes(&self, account_id: i64) -> Option<Arc<AccountRoutes>> {
+        self.inner
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&account_id)
+            .cloned()
+    }
+
+    /// Applies the account's saved configuration to the running engine. Records already
+    /// accepted stay with their stream's worker: a stream that stays active keeps its
+    /// worker (new template and endpoint apply to what comes next); a stream that stops
+    /// has its worker drain, seal and deliver what it holds, then end.
+    pub async fn reload(&self, account_id: i64) -> Result<(), DbError> {
+        let inner = &self.inner;
+        let _one_at_a_time = inner.reloading.lock().await;
+        let streams = inner.db.streams(account_id, &inner.secrets).await?;
+        let domains = inner.db.domains(account_id).await?;
+        let names_by_id: HashMap<i64, String> =
+            domains.iter().map(|d| (d.id, d.name.clone())).collect();
+
+        let mut specs = Vec::new();
+        let mut sinks: HashMap<i64, Arc<dyn Sink>> = HashMap::new();
+        // Why a stream could not start, shown on the list and the dashboard.
+        let mut not_started: HashMap<i64, String> = HashMap::new();
+        for stream in streams.iter().filter(|s| s.config.active) {
+            let built = stream
+                .template()
+                .map_err(|e| format!("Template: {e}"))
+                .and_then(|t| Ok((t, stream.config.endpoint.endpoint().sink(&inner.clients)?)));
+            let (template, sink) = match built {
+                Ok(built) => built,
+                Err(e) => {
+                    tracing::error!(stream_id = stream.id, error = %e, "stream not started");
+                    not_started.insert(stream.id, e);
+                    continue;
+                }
+            };
+            let domains = match &stream.config.domains {
+                Some(Domains::All { sampling }) => DomainFilter::All {
+                    sampling_percent: sampling.get(),
+                },
+                Some(Domains::List(ids)) => DomainFilter::List(
+                    ids.iter()
+                        .filter_map(|d| names_by_id.get(d).cloned())
+                        .collect(),
+                ),
+                None => DomainFilter::All {
+                    sampling_percent: 100,
+                },
+            };
+            specs.push(StreamSpec {
+                id: stream.id,
+                account_id,
+                data_source: stream.config.data_source,
+                domains,
+                template: Arc::new(template),
+                active: true,
+            });
+            sinks.insert(stream.id, sink);
+        }
+
+        let spools = {
+            let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            // Streams of this account that stopped (or were deleted): their workers drain
+            // the spool, then end.
+            for (id, worker) in workers.iter().filter(|(_, w)| w.account_id == account_id) {
+                worker
+                    .stopping
+                    .store(!sinks.contains_key(id), Ordering::Relaxed);
+            }
+            // Workers that drained and ended: their streams leave the metrics too.
+            let ended: Vec<i64> = workers
+                .iter()
+                .filter(|(_, worker)| worker.is_finished())
+                .map(|(id, _)| *id)
+                .collect();
+            for stream_id in ended {
+                if let Some(worker) = workers.remove(&stream_id) {
+                    inner.stats.forget(&StreamLabels {
+                        account_id: worker.account_id,
+                        stream_id,
+                    });
+                }
+            }
+            let mut spools = HashMap::new();
+            for (id, sink) in &sinks {
+                if let Some(worker) = workers.get(id) {
+                    worker.stopping.store(false, Ordering::Relaxed);
+                    worker.sink.send_replace(sink.clone());
+                    spools.insert(*id, worker.spool.clone());
+                    continue;
+                }
+                let dir = inner.settings.spool_dir.join(id.to_string());
+                let spool = match Spool::open(
+                    dir,
+                    inner.settings.limits,
+                    inner.settings.spool_max_bytes,
+                ) {
+                    Ok(spool) => Arc::new(spool),
+                    Err(e) => {
+                        tracing::error!(stream_id = id, error = %e, "stream not started: its spool cannot be opened");
+                        not_started.insert(*id, format!("Spool: {e}"));
+                        continue;
+                    }
+                };
+                let target = worker::Target {
+                    db: inner.db.clone(),
+                    account_id,
+                    stream_id: *id,
+                    stats: inner.stats.clone(),
+                };
+                workers.insert(*id, worker::spawn(target, spool.clone(), sink.clone()));
+                spools.insert(*id, spool);
+            }
+            spools
+        };
+        let running = spools.len();
+        let table = RoutingTable::new(specs);
+        let routes = AccountRoutes {
+            field_set: table.field_set(),
+            table,
+            domains: domains
+                .iter()
+                .map(|d| d.name.to_ascii_lowercase())
+                .collect(),
+            spools,
+        };
+        inner
+            .accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account_id, Arc::new(routes));
+
+        let tokens = inner.db.all_ingest_token_hashes().await?;
+        *inner.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens.into_iter().collect();
+        for stream in &streams {
+            let error = not_started.get(&stream.id).map(String::as_str);
+            inner
+                .db
+                .set_engine_error(account_id, stream.id, error)
+                .await?;
+        }
+        tracing::info!(account_id, streams = running, "configuration applied");
+        Ok(())
+    }
+
+    /// What waits in the stream's spool (nothing when the stream has no worker).
+    pub async fn spool_depth(&self, stream_id: i64) -> SpoolDepth {
+        let spool = {
+            let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            workers.get(&stream_id).map(|w| w.spool.clone())
+        };
+        let Some(spool) = spool else {
+            return SpoolDepth::default();
+        };
+        // Reading a spool lists its folders: off the async workers.
+        tokio::task::spawn_blocking(move || spool.depth())
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Sends one sample block ([`engine::sample_block`]) rendered with `template` to the
+    /// endpoint, once and without retries; reports what the endpoint answered.
+    pub async fn test_endpoint(
+        &self,
+        template: &Template,
+        endpoint: &EndpointSettings,
+    ) -> EndpointTestResult {
+        let failed = |answer: String| EndpointTestResult {
+            delivered: false,
+            answer,
+            records: 0,
+            duration_ms: 0,
+        };
+        let body = match engine::sample_block(template) {
+            Ok(body) => body,
+            Err(e) => return failed(format!("Template: {e}")),
+        };
+        let sink = match endpoint.endpoint().sink(&self.inner.clients) {
+            Ok(sink) => sink,
+            Err(e) => return failed(e),
+        };
+        let block = OutgoingBlock {
+            id: uuid::Uuid::new_v4(),
+            records: engine::SAMPLE_RECORDS,
+            body: body.into(),
+            sealed_at: std::time::SystemTime::now(),
+        };
+        let started = std::time::Instant::now();
+        let outcome = sink.deliver(&block).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let (delivered, answer) = match outcome {
+            Ok(acknowledged) => (true, acknowledged.answer),
+            Err(error) => (false, error.to_string()),
+        };
+        EndpointTestResult {
+            delivered,
+            answer,
+            records: block.records,
+            duration_ms,
+        }
+    }
+
+    /// Queues the stream's set-aside blocks again; returns how many.
+    pub fn redeliver_failed(&self, stream_id: i64) -> usize {
+        let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        match workers.get(&stream_id).map(|w| w.spool.redeliver_failed()) {
+            Some(Ok(count)) => count,
+            Some(Err(e)) => {
+                tracing::error!(stream_id, error = %e, "spool: redelivery failed");
+                0
+            }
+            None => 0,
+        }
+    }
+}

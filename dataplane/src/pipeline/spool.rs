@@ -1,0 +1,394 @@
+//! A stream's spool: records are written to disk when ingest accepts them, grouped into
+//! block files, and a block file is removed only after its endpoint acknowledged it.
+//!
+//! Layout (`<data-dir>/spool/<stream-id>/`): `open.ndjson` holds the block being filled;
+//! sealing renames it to `<seq>_<sealed-ms>_<records>_<block-id>.ndjson`, so a retried block
+//! keeps its id and sealing time (same S3 key, same `X-Block-Id`). Blocks the endpoint
+//! refused for good move to `failed/` until redelivered. After a crash or restart an
+//! `open.ndjson` left behind is sealed at once and every block is delivered, oldest first.
+//!
+//! Files go through the page cache without `fsync`: accepted records survive a crash of
+//! the process (SIGKILL, OOM kill), not a crash of the machine.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use engine::BlockLimits;
+use tokio::sync::Notify;
+
+use model::endpoints::sink::OutgoingBlock;
+
+const OPEN_BLOCK: &str = "open.ndjson";
+const FAILED: &str = "failed";
+
+/// A sealed block file waiting for delivery (or in `failed/`).
+#[derive(Clone, Debug)]
+pub struct SealedBlock {
+    pub path: PathBuf,
+    pub seq: u64,
+    pub sealed_ms: u64,
+    pub records: usize,
+    pub id: uuid::Uuid,
+}
+
+struct OpenBlock {
+    file: Option<BufWriter<File>>,
+    records: usize,
+    bytes: u64,
+    first_record_at: Option<Instant>,
+    next_seq: u64,
+}
+
+pub struct Spool {
+    dir: PathBuf,
+    limits: BlockLimits,
+    max_bytes: u64,
+    open: Mutex<OpenBlock>,
+    /// Bytes on disk, open block included (the size limit applies to this).
+    bytes: AtomicU64,
+    /// Woken when a block is sealed.
+    pub sealed: Notify,
+}
+
+impl Spool {
+    /// Opens (or creates) the stream's spool; a block left open by a crash is sealed.
+    pub fn open(dir: PathBuf, limits: BlockLimits, max_bytes: u64) -> io::Result<Spool> {
+        fs::create_dir_all(dir.join(FAILED))?;
+        let mut next_seq = 0;
+        let mut bytes = 0;
+        for block in list(&dir)? {
+            next_seq = next_seq.max(block.seq + 1);
+            bytes += fs::metadata(&block.path).map(|m| m.len()).unwrap_or(0);
+        }
+        let spool = Spool {
+            dir,
+            limits,
+            max_bytes,
+            open: Mutex::new(OpenBlock {
+                file: None,
+                records: 0,
+                bytes: 0,
+                first_record_at: None,
+                next_seq,
+            }),
+            bytes: AtomicU64::new(bytes),
+            sealed: Notify::new(),
+        };
+        let left_open = spool.dir.join(OPEN_BLOCK);
+        if let Ok(contents) = fs::read(&left_open) {
+            // Keep only whole records: a torn last line is what the crash interrupted.
+            let whole = contents
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let records = contents[..whole].iter().filter(|b| **b == b'\n').count();
+            let mut open = spool.lock();
+            if records > 0 {
+                fs::write(&left_open, &contents[..whole])?;
+                open.records = records;
+                open.bytes = whole as u64;
+                spool.bytes.fetch_add(whole as u64, Ordering::Relaxed);
+                spool.seal(&mut open)?;
+            } else {
+                fs::remove_file(&left_open)?;
+            }
+        }
+        Ok(spool)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, OpenBlock> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.bytes.load(Ordering::Relaxed) >= self.max_bytes
+    }
+
+    /// Appends records (each followed by `\n`), sealing blocks at the record limit. Writes
+    /// whole runs of records at once: per record only a newline search (memchr).
+    pub fn append(&self, records: &[u8]) -> io::Result<()> {
+        let mut open = self.lock();
+        let now = Instant::now();
+        let mut rest = records;
+        while !rest.is_empty() {
+            if open.file.is_none() {
+                let file = File::create(self.dir.join(OPEN_BLOCK))?;
+                open.file = Some(BufWriter::with_capacity(256 * 1024, file));
+                open.first_record_at = Some(now);
+            }
+            // The records that fit in the open block: up to the room-th newline (a last
+            // record without its newline counts too).
+            let room = self.limits.max_records.saturating_sub(open.records).max(1);
+            let mut count = 0;
+            let mut run = rest;
+            for newline in memchr::memchr_iter(b'\n', rest) {
+                count += 1;
+                if count == room {
+                    run = &rest[..=newline];
+                    break;
+                }
+            }
+            if run.len() == rest.len() && !rest.ends_with(b"\n") {
+                count += 1;
+            }
+            if let Some(file) = open.file.as_mut() {
+                file.write_all(run)?;
+            }
+            open.records += count;
+            open.bytes += run.len() as u64;
+            self.bytes.fetch_add(run.len() as u64, Ordering::Relaxed);
+            if open.records >= self.limits.max_records {
+                self.seal(&mut open)?;
+            }
+            rest = &rest[run.len()..];
+        }
+        if let Some(file) = open.file.as_mut() {
+            // Into the page cache before ingest answers: survives a process crash.
+            file.flush()?;
+        }
+        Ok(())
+    }
+
+    /// When the open block must be sealed (its age limit), if one is open.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.lock()
+            .first_record_at
+            .map(|at| at + self.limits.max_age)
+    }
+
+    pub fn seal_if_due(&self, now: Instant) -> io::Result<()> {
+        let mut open = self.lock();
+        if open
+            .first_record_at
+            .is_some_and(|at| now >= at + self.limits.max_age)
+        {
+            self.seal(&mut open)?;
+        }
+        Ok(())
+    }
+
+    /// Seals whatever is open (a stream stopping).
+    pub fn seal_now(&self) -> io::Result<()> {
+        let mut open = self.lock();
+        self.seal(&mut open)
+    }
+
+    fn seal(&self, open: &mut OpenBlock) -> io::Result<()> {
+        if let Some(mut file) = open.file.take() {
+            file.flush()?;
+        }
+        if open.records == 0 {
+            return Ok(());
+        }
+        let sealed_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let name = format!(
+            "{:012}_{sealed_ms}_{}_{}.ndjson",
+            open.next_seq,
+            open.records,
+            uuid::Uuid::new_v4()
+        );
+        fs::rename(self.dir.join(OPEN_BLOCK), self.dir.join(name))?;
+        open.next_seq += 1;
+        open.records = 0;
+        open.bytes = 0;
+        open.first_record_at = None;
+        self.sealed.notify_one();
+        Ok(())
+    }
+
+    /// Sealed blocks waiting for delivery, oldest first.
+    pub fn pending(&self) -> io::Result<Vec<SealedBlock>> {
+        list(&self.dir)
+    }
+
+    pub fn failed(&self) -> io::Result<Vec<SealedBlock>> {
+        list(&self.dir.join(FAILED))
+    }
+
+    /// What waits: sealed blocks, bytes on disk (open block included), refused blocks.
+    pub fn depth(&self) -> model::SpoolDepth {
+        model::SpoolDepth {
+            blocks: self.pending().map_or(0, |p| p.len() as u64),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            failed_blocks: self.failed().map_or(0, |f| f.len() as u64),
+        }
+    }
+
+    /// Nothing open and nothing waiting.
+    pub fn is_drained(&self) -> bool {
+        self.lock().records == 0 && self.pending().map(|p| p.is_empty()).unwrap_or(false)
+    }
+
+    pub fn load(&self, block: &SealedBlock) -> io::Result<OutgoingBlock> {
+        let mut body = fs::read(&block.path)?;
+        if body.last() == Some(&b'\n') {
+            body.pop();
+        }
+        Ok(OutgoingBlock {
+            id: block.id,
+            records: block.records,
+            body: Bytes::from(body),
+            sealed_at: UNIX_EPOCH + std::time::Duration::from_millis(block.sealed_ms),
+        })
+    }
+
+    /// The endpoint acknowledged the block: it leaves the spool.
+    pub fn remove(&self, block: &SealedBlock) -> io::Result<()> {
+        let size = fs::metadata(&block.path).map(|m| m.len()).unwrap_or(0);
+        fs::remove_file(&block.path)?;
+        self.bytes.fetch_sub(
+            size.min(self.bytes.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    /// The endpoint refused the block for good: kept in `failed/` until redelivered.
+    pub fn set_aside(&self, block: &SealedBlock) -> io::Result<()> {
+        let name = block.path.file_name().unwrap_or_default();
+        fs::rename(&block.path, self.dir.join(FAILED).join(name))
+    }
+
+    /// Moves every failed block back to the queue (after the settings were fixed).
+    pub fn redeliver_failed(&self) -> io::Result<usize> {
+        let failed = self.failed()?;
+        for block in &failed {
+            let name = block.path.file_name().unwrap_or_default();
+            fs::rename(&block.path, self.dir.join(name))?;
+        }
+        if !failed.is_empty() {
+            self.sealed.notify_one();
+        }
+        Ok(failed.len())
+    }
+}
+
+fn list(dir: &Path) -> io::Result<Vec<SealedBlock>> {
+    let mut blocks = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if let Some(block) = parse_name(&path) {
+            blocks.push(block);
+        }
+    }
+    blocks.sort_by_key(|b| b.seq);
+    Ok(blocks)
+}
+
+fn parse_name(path: &Path) -> Option<SealedBlock> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".ndjson")?;
+    let mut parts = stem.splitn(4, '_');
+    Some(SealedBlock {
+        seq: parts.next()?.parse().ok()?,
+        sealed_ms: parts.next()?.parse().ok()?,
+        records: parts.next()?.parse().ok()?,
+        id: parts.next()?.parse().ok()?,
+        path: path.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn limits(max_records: usize) -> BlockLimits {
+        BlockLimits {
+            max_records,
+            max_age: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn seals_at_the_record_limit_and_recovers_an_open_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        spool
+            .append(b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n")
+            .unwrap();
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].records, 3);
+        let block = spool.load(&pending[0]).unwrap();
+        assert_eq!(&block.body[..], b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}");
+        drop(spool);
+
+        // A crash leaves record 4 open, plus a torn line: reopening seals the whole record.
+        let mut open = fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(OPEN_BLOCK))
+            .unwrap();
+        open.write_all(b"{\"a\":").unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending.len(), 2);
+        let recovered = spool.load(&pending[1]).unwrap();
+        assert_eq!(&recovered.body[..], b"{\"a\":4}");
+        assert_eq!(recovered.id, pending[1].id, "the id stays with the file");
+        assert!(pending[1].seq > pending[0].seq);
+
+        spool.set_aside(&pending[0]).unwrap();
+        assert_eq!(spool.failed().unwrap().len(), 1);
+        assert_eq!(spool.redeliver_failed().unwrap(), 1);
+        assert_eq!(spool.pending().unwrap().len(), 2);
+        for block in spool.pending().unwrap() {
+            spool.remove(&block).unwrap();
+        }
+        assert!(spool.is_drained());
+    }
+
+    #[test]
+    fn one_append_fills_several_blocks_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        let records: Vec<String> = (1..=9).map(|i| format!("{{\"a\":{i}}}\n")).collect();
+        spool.append(records[..7].concat().as_bytes()).unwrap();
+        assert_eq!(
+            spool.pending().unwrap().len(),
+            2,
+            "7 records: two full blocks, one open"
+        );
+        spool.append(records[7..].concat().as_bytes()).unwrap();
+        let bodies: Vec<String> = spool
+            .pending()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                assert_eq!(b.records, 3);
+                String::from_utf8(spool.load(b).unwrap().body.to_vec()).unwrap()
+            })
+            .collect();
+        let expected: Vec<String> = records
+            .chunks(3)
+            .map(|c| c.concat().trim_end().to_string())
+            .collect();
+        assert_eq!(bodies, expected);
+    }
+
+    #[test]
+    fn a_last_record_without_its_newline_still_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(2), u64::MAX).unwrap();
+        spool.append(b"{\"a\":1}\n{\"a\":2}").unwrap();
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].records, 2);
+    }
+
+    #[test]
+    fn full_at_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(1000), 10).unwrap();
+        assert!(!spool.is_full());
+        spool.append(b"{\"a\":\"0123456789\"}\n").unwrap();
+        assert!(spool.is_full());
+    }
+}

@@ -1,0 +1,370 @@
+//! What the engine did, per stream: Prometheus counters, histograms and gauges for
+//! `/metrics`, and the same counts per minute plus every delivery attempt for the console
+//! (written to the database in batches, off the hot path).
+//!
+//! Ingest adds its counts once per request and stream, a worker once per attempt: a few
+//! atomic adds and a short lock per block, nothing per record.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use model::{AttemptOutcome, DeliveryAttempt, SpoolDepth};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use storage::Db;
+use storage::db::now_millis;
+use storage::telemetry::{AttemptRecord, MinuteCounts, minute_of};
+
+use model::endpoints::sink::{Acknowledged, DeliveryError, OutgoingBlock};
+
+/// How often counts and attempts reach the database.
+const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// Attempts waiting for the database, at most (the oldest go first if it is down).
+const MAX_BUFFERED_ATTEMPTS: usize = 10_000;
+/// Minute counts are kept at least this long (the dashboard's day).
+const MIN_METRICS_RETENTION: Duration = Duration::from_secs(25 * 3600);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamLabels {
+    pub account_id: i64,
+    pub stream_id: i64,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IngestLabels {
+    outcome: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 5 ms … ~82 s.
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+type HistogramFamily = Family<StreamLabels, Histogram, fn() -> Histogram>;
+
+pub struct Stats {
+    registry: Registry,
+    received: Family<StreamLabels, Counter>,
+    sampled_out: Family<StreamLabels, Counter>,
+    delivered_records: Family<StreamLabels, Counter>,
+    delivered_bytes: Family<StreamLabels, Counter>,
+    failed_attempts: Family<StreamLabels, Counter>,
+    refused_blocks: Family<StreamLabels, Counter>,
+    latency: HistogramFamily,
+    spool_bytes: Family<StreamLabels, Gauge>,
+    spool_blocks: Family<StreamLabels, Gauge>,
+    spool_failed_blocks: Family<StreamLabels, Gauge>,
+    ingest_events: Family<IngestLabels, Counter>,
+    active_streams: Gauge,
+    minutes: Mutex<HashMap<(i64, i64, i64), MinuteCounts>>,
+    attempts: Mutex<VecDeque<AttemptRecord>>,
+    /// One scrape at a time: a scrape resets the spool gauges before it refills them.
+    scraping: Mutex<()>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let mut stats = Stats {
+            registry: Registry::with_prefix("ds"),
+            received: Family::default(),
+            sampled_out: Family::default(),
+            delivered_records: Family::default(),
+            delivered_bytes: Family::default(),
+            failed_attempts: Family::default(),
+            refused_blocks: Family::default(),
+            latency,
+            spool_bytes: Family::default(),
+            spool_blocks: Family::default(),
+            spool_failed_blocks: Family::default(),
+            ingest_events: Family::default(),
+            active_streams: Gauge::default(),
+            minutes: Mutex::default(),
+            attempts: Mutex::default(),
+            scraping: Mutex::default(),
+        };
+        let stream_counters = [
+            (
+                "stream_events_received",
+                "Events for the stream's domains, before sampling",
+                &stats.received,
+            ),
+            (
+                "stream_events_sampled_out",
+                "Events left out by the stream's sampling",
+                &stats.sampled_out,
+            ),
+            (
+                "stream_records_delivered",
+                "Records the endpoint acknowledged",
+                &stats.delivered_records,
+            ),
+            (
+                "stream_bytes_delivered",
+                "Bytes of the blocks the endpoint acknowledged",
+                &stats.delivered_bytes,
+            ),
+            (
+                "stream_delivery_failures",
+                "Failed delivery attempts (retried or refused)",
+                &stats.failed_attempts,
+            ),
+            (
+                "stream_blocks_refused",
+                "Blocks the endpoint refused for good (set aside)",
+                &stats.refused_blocks,
+            ),
+        ];
+        for (name, help, family) in stream_counters {
+            stats.registry.register(name, help, family.clone());
+        }
+        stats.registry.register(
+            "stream_delivery_latency_seconds",
+            "From a block's sealing to the endpoint's acknowledgement",
+            stats.latency.clone(),
+        );
+        let spool_gauges = [
+            (
+                "spool_bytes",
+                "Bytes waiting in the stream's spool",
+                &stats.spool_bytes,
+            ),
+            (
+                "spool_blocks",
+                "Sealed blocks waiting for delivery",
+                &stats.spool_blocks,
+            ),
+            (
+                "spool_failed_blocks",
+                "Blocks set aside until redelivered",
+                &stats.spool_failed_blocks,
+            ),
+        ];
+        for (name, help, family) in spool_gauges {
+            stats.registry.register(name, help, family.clone());
+        }
+        stats.registry.register(
+            "ingest_events",
+            "Events received by the ingest API, by outcome (accepted, rejected, unknown_host, refused)",
+            stats.ingest_events.clone(),
+        );
+        stats.registry.register(
+            "active_streams",
+            "Streams with a running worker",
+            stats.active_streams.clone(),
+        );
+        stats
+    }
+}
+
+impl Stats {
+    /// One ingest request's events: accepted, rejected (bad lines), unknown host.
+    pub fn ingest_request(&self, accepted: usize, rejected: usize, unknown_host: usize) {
+        for (outcome, count) in [
+            ("accepted", accepted),
+            ("rejected", rejected),
+            ("unknown_host", unknown_host),
+        ] {
+            if count > 0 {
+                self.ingest_events
+                    .get_or_create(&IngestLabels { outcome })
+                    .inc_by(count as u64);
+            }
+        }
+    }
+
+    /// A stream that no longer runs: its series leave `/metrics` (counters restart from
+    /// zero if it runs again, which Prometheus' `rate()` expects).
+    pub fn forget(&self, stream: &StreamLabels) {
+        for family in [
+            &self.received,
+            &self.sampled_out,
+            &self.delivered_records,
+            &self.delivered_bytes,
+            &self.failed_attempts,
+            &self.refused_blocks,
+        ] {
+            family.remove(stream);
+        }
+        self.latency.remove(stream);
+    }
+
+    /// A request refused whole (full spool, write failure): its events were not taken.
+    pub fn ingest_refused(&self, events: usize) {
+        self.ingest_events
+            .get_or_create(&IngestLabels { outcome: "refused" })
+            .inc_by(events as u64);
+    }
+
+    /// One request's events for one stream.
+    pub fn stream_received(&self, stream: &StreamLabels, received: u64, sampled_out: u64) {
+        self.received.get_or_create(stream).inc_by(received);
+        if sampled_out > 0 {
+            self.sampled_out.get_or_create(stream).inc_by(sampled_out);
+        }
+        self.add_minute(stream, |c| {
+            c.received += received as i64;
+            c.sampled_out += sampled_out as i64;
+        });
+    }
+
+    /// One delivery attempt of `block`, delivered or not.
+    pub fn attempt(
+        &self,
+        stream: &StreamLabels,
+        block: &OutgoingBlock,
+        outcome: &Result<Acknowledged, DeliveryError>,
+        duration: Duration,
+    ) {
+        let (kind, answer) = match outcome {
+            Ok(acknowledged) => {
+                let latency = block.sealed_at.elapsed().unwrap_or_default();
+                self.delivered_records
+                    .get_or_create(stream)
+                    .inc_by(block.records as u64);
+                self.delivered_bytes
+                    .get_or_create(stream)
+                    .inc_by(block.body.len() as u64);
+                self.latency
+                    .get_or_create(stream)
+                    .observe(latency.as_secs_f64());
+                self.add_minute(stream, |c| {
+                    c.delivered += block.records as i64;
+                    c.bytes += block.body.len() as i64;
+                    c.latency_ms_sum += latency.as_millis() as i64;
+                    c.latency_count += 1;
+                });
+                (AttemptOutcome::Delivered, acknowledged.answer.clone())
+            }
+            Err(error) => {
+                self.failed_attempts.get_or_create(stream).inc();
+                let refused = matches!(error, DeliveryError::Terminal { .. });
+                if refused {
+                    self.refused_blocks.get_or_create(stream).inc();
+                }
+                self.add_minute(stream, |c| c.failed += 1);
+                let kind = if refused {
+                    AttemptOutcome::Refused
+                } else {
+                    AttemptOutcome::Failed
+                };
+                (kind, error.to_string())
+            }
+        };
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if attempts.len() >= MAX_BUFFERED_ATTEMPTS {
+            attempts.pop_front();
+        }
+        attempts.push_back(AttemptRecord {
+            account_id: stream.account_id,
+            stream_id: stream.stream_id,
+            attempt: DeliveryAttempt {
+                at: now_millis(),
+                block_id: block.id.to_string(),
+                records: block.records as i64,
+                outcome: kind,
+                answer,
+                duration_ms: duration.as_millis() as i64,
+            },
+        });
+    }
+
+    fn add_minute(&self, stream: &StreamLabels, add: impl FnOnce(&mut MinuteCounts)) {
+        let key = (stream.account_id, stream.stream_id, minute_of(now_millis()));
+        let mut minutes = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
+        add(minutes.entry(key).or_default());
+    }
+
+    /// The Prometheus text exposition, with spool gauges as of now.
+    pub fn encode(&self, spools: &[(StreamLabels, SpoolDepth)]) -> String {
+        let _one_scrape = self.scraping.lock().unwrap_or_else(|p| p.into_inner());
+        self.active_streams.set(spools.len() as i64);
+        // Streams that stopped leave the gauges.
+        self.spool_bytes.clear();
+        self.spool_blocks.clear();
+        self.spool_failed_blocks.clear();
+        for (stream, depth) in spools {
+            self.spool_bytes
+                .get_or_create(stream)
+                .set(depth.bytes as i64);
+            self.spool_blocks
+                .get_or_create(stream)
+                .set(depth.blocks as i64);
+            self.spool_failed_blocks
+                .get_or_create(stream)
+                .set(depth.failed_blocks as i64);
+        }
+        let mut text = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::error!(error = %e, "metrics could not be encoded");
+        }
+        text
+    }
+
+    /// Writes what accumulated since the last flush; on failure keeps it for the next.
+    pub async fn flush(&self, db: &Db) {
+        let minutes: Vec<_> =
+            std::mem::take(&mut *self.minutes.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        if !minutes.is_empty()
+            && let Err(e) = db.add_minute_counts(&minutes).await
+        {
+            tracing::warn!(error = %e, "stream metrics not stored yet");
+            let mut pending = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, counts) in minutes {
+                *pending.entry(key).or_default() += counts;
+            }
+        }
+        let attempts: Vec<AttemptRecord> =
+            std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|p| p.into_inner())).into();
+        if !attempts.is_empty()
+            && let Err(e) = db.add_delivery_attempts(&attempts).await
+        {
+            tracing::warn!(error = %e, "delivery log not stored yet");
+            let mut pending = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+            let newer = std::mem::replace(&mut *pending, attempts.into());
+            pending.extend(newer);
+            let excess = pending.len().saturating_sub(MAX_BUFFERED_ATTEMPTS);
+            pending.drain(..excess);
+        }
+    }
+}
+
+/// Flushes the stats every [`FLUSH_EVERY`] and, hourly, forgets log entries older than
+/// `retention` (minute counts: at least a day).
+pub fn spawn_writer(stats: Arc<Stats>, db: Db, retention: Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(FLUSH_EVERY);
+        let mut last_prune: Option<std::time::Instant> = None;
+        loop {
+            every.tick().await;
+            stats.flush(&db).await;
+            if last_prune.is_some_and(|at| at.elapsed() < Duration::from_secs(3600)) {
+                continue;
+            }
+            last_prune = Some(std::time::Instant::now());
+            let now = now_millis();
+            let log_before = now - retention.as_millis() as i64;
+            let metrics_before = now - retention.max(MIN_METRICS_RETENTION).as_millis() as i64;
+            match db.account_ids().await {
+                Ok(accounts) => {
+                    for account_id in accounts {
+                        if let Err(e) = db
+                            .prune_telemetry(account_id, log_before, metrics_before)
+                            .await
+                        {
+                            tracing::warn!(account_id, error = %e, "delivery log pruning failed");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "delivery log pruning failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,193 @@
+//! One stream's worker: seals the spool's open block when it reaches its age limit, and
+//! delivers sealed blocks oldest first, retrying until the endpoint takes each one. A block
+//! the endpoint refuses for good is set aside in the spool (visible, redeliverable).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::spool::{SealedBlock, Spool};
+use super::stats::{Stats, StreamLabels};
+use model::endpoints::sink::{DeliveryError, Sink};
+
+/// How often a failing delivery updates the stream's status.
+const STATUS_EVERY: Duration = Duration::from_secs(30);
+use super::retry::{RetryPolicy, deliver_with_retries};
+
+/// Whose blocks a worker delivers, and where it records the outcome.
+#[derive(Clone)]
+pub(super) struct Target {
+    pub db: storage::Db,
+    pub account_id: i64,
+    pub stream_id: i64,
+    pub stats: Arc<Stats>,
+}
+
+/// A running worker. `stopping`: the stream is no longer active; the worker seals what is
+/// open, delivers what is spooled, then ends.
+pub(super) struct StreamWorker {
+    pub account_id: i64,
+    pub spool: Arc<Spool>,
+    pub sink: watch::Sender<Arc<dyn Sink>>,
+    pub stopping: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+impl StreamWorker {
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+pub(super) fn spawn(target: Target, spool: Arc<Spool>, sink: Arc<dyn Sink>) -> StreamWorker {
+    let (sink_sender, sink_receiver) = watch::channel(sink);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let account_id = target.account_id;
+    let task = tokio::spawn(run(target, spool.clone(), sink_receiver, stopping.clone()));
+    StreamWorker {
+        account_id,
+        spool,
+        sink: sink_sender,
+        stopping,
+        task,
+    }
+}
+
+async fn run(
+    target: Target,
+    spool: Arc<Spool>,
+    sink: watch::Receiver<Arc<dyn Sink>>,
+    stopping: Arc<AtomicBool>,
+) {
+    let sealer = tokio::spawn(seal_by_age(spool.clone(), stopping.clone()));
+    deliver(&target, &spool, &sink, &stopping).await;
+    sealer.abort();
+    tracing::info!(stream_id = target.stream_id, "stream worker stopped");
+}
+
+async fn seal_by_age(spool: Arc<Spool>, stopping: Arc<AtomicBool>) {
+    loop {
+        match spool.deadline() {
+            Some(at) => tokio::time::sleep_until(at.into()).await,
+            None => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+        let sealed = if stopping.load(Ordering::Relaxed) {
+            spool.seal_now()
+        } else {
+            spool.seal_if_due(std::time::Instant::now())
+        };
+        if let Err(e) = sealed {
+            tracing::error!(error = %e, "spool: sealing a block failed");
+        }
+    }
+}
+
+async fn deliver(
+    target: &Target,
+    spool: &Spool,
+    sink: &watch::Receiver<Arc<dyn Sink>>,
+    stopping: &AtomicBool,
+) {
+    let policy = RetryPolicy::default();
+    loop {
+        let pending = match spool.pending() {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::error!(stream_id = target.stream_id, error = %e, "spool: cannot list blocks");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if pending.is_empty() {
+            if stopping.load(Ordering::Relaxed) && spool.is_drained() {
+                return;
+            }
+            tokio::select! {
+                () = spool.sealed.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            continue;
+        }
+        for sealed in pending {
+            deliver_block(target, spool, sink, &policy, &sealed).await;
+        }
+    }
+}
+
+async fn deliver_block(
+    target: &Target,
+    spool: &Spool,
+    sink: &watch::Receiver<Arc<dyn Sink>>,
+    policy: &RetryPolicy,
+    sealed: &SealedBlock,
+) {
+    let Target {
+        db,
+        account_id,
+        stream_id,
+        stats,
+    } = target;
+    let labels = StreamLabels {
+        account_id: *account_id,
+        stream_id: *stream_id,
+    };
+    let block = match spool.load(sealed) {
+        Ok(block) => block,
+        Err(e) => {
+            tracing::error!(stream_id, error = %e, "spool: cannot read a block");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return;
+        }
+    };
+    // Failures show on the stream while retries go on: the first at once, then every
+    // STATUS_EVERY (and always a refusal for good).
+    let mut recorded_at: Option<std::time::Instant> = None;
+    // Each attempt uses the endpoint in force (a save may have fixed the settings).
+    let outcome = deliver_with_retries(
+        || sink.borrow().clone(),
+        &block,
+        policy,
+        |attempt, outcome, duration| {
+            stats.attempt(&labels, &block, outcome, duration);
+            let Err(error) = outcome else { return };
+            tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
+            let gave_up = matches!(error, DeliveryError::Terminal { .. });
+            if gave_up || recorded_at.is_none_or(|at| at.elapsed() >= STATUS_EVERY) {
+                recorded_at = Some(std::time::Instant::now());
+                let (db, reason) = (db.clone(), error.to_string());
+                let (account_id, stream_id) = (*account_id, *stream_id);
+                // Best effort: a stream deleted meanwhile has no status row.
+                tokio::spawn(async move {
+                    let _ = db
+                        .record_delivery_error(account_id, stream_id, &reason, gave_up)
+                        .await;
+                });
+            }
+        },
+    )
+    .await;
+    match outcome {
+        Ok(_) => {
+            if let Err(e) = spool.remove(sealed) {
+                tracing::error!(stream_id, error = %e, "spool: cannot remove a delivered block");
+            }
+            // Off the delivery path: the next block need not wait for the status write.
+            let (db, account_id, stream_id) = (db.clone(), *account_id, *stream_id);
+            let (records, bytes) = (block.records as i64, block.body.len() as i64);
+            tokio::spawn(async move {
+                let _ = db
+                    .record_delivery(account_id, stream_id, records, bytes)
+                    .await;
+            });
+        }
+        Err(error) => {
+            tracing::error!(stream_id, block_id = %block.id, %error, "block refused: set aside until redelivered");
+            if let Err(e) = spool.set_aside(sealed) {
+                tracing::error!(stream_id, error = %e, "spool: cannot set a block aside");
+            }
+        }
+    }
+}

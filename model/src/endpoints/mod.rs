@@ -1,0 +1,166 @@
+//! The endpoint types. Each folder owns everything about its type: settings (serde),
+//! parsing with field-named errors, secret and destination fields, its form fields as
+//! data, the list's label and host, and behind the `sink` feature its I/O.
+//!
+//! This file is the registry, the only place that lists the types: adding one is a folder
+//! and one line in [`TYPES`], [`EndpointSettings`] and [`EndpointSettings::endpoint`].
+
+pub mod form;
+pub mod http;
+pub mod kafka;
+pub mod s3;
+#[cfg(feature = "sink")]
+pub mod sink;
+mod url;
+
+use serde::{Deserialize, Serialize};
+
+pub use form::{EndpointForm, FieldKind, FieldSpec, Pair};
+pub use url::HttpUrl;
+
+use crate::field::FieldError;
+use crate::secret::SecretField;
+
+/// Every endpoint type, in the order the form offers them.
+pub static TYPES: [&EndpointType; 3] = [&http::TYPE, &s3::TYPE, &kafka::TYPE];
+
+/// A stream's endpoint settings, one variant per type (stored tagged by the type's id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum EndpointSettings {
+    Http(http::HttpSettings),
+    S3(s3::S3Settings),
+    Kafka(kafka::KafkaSettings),
+}
+
+impl EndpointSettings {
+    /// The settings behind the one trait every type answers.
+    pub fn endpoint(&self) -> &dyn Endpoint {
+        match self {
+            EndpointSettings::Http(settings) => settings,
+            EndpointSettings::S3(settings) => settings,
+            EndpointSettings::Kafka(settings) => settings,
+        }
+    }
+
+    fn endpoint_mut(&mut self) -> &mut dyn Endpoint {
+        match self {
+            EndpointSettings::Http(settings) => settings,
+            EndpointSettings::S3(settings) => settings,
+            EndpointSettings::Kafka(settings) => settings,
+        }
+    }
+
+    /// Parses the endpoint part of the form with the chosen type's rules.
+    pub fn parse(form: &EndpointForm) -> Result<EndpointSettings, Vec<FieldError>> {
+        match EndpointType::find(&form.endpoint_type) {
+            Some(kind) => (kind.parse)(form),
+            None => Err(vec![FieldError::new(
+                "endpoint.endpoint_type",
+                "Choose an endpoint type",
+            )]),
+        }
+    }
+
+    pub fn endpoint_type(&self) -> &'static EndpointType {
+        self.endpoint().endpoint_type()
+    }
+
+    /// The secret fields, to seal, fill in or check (see [`crate::secret`]).
+    pub fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
+        self.endpoint_mut().secrets_mut()
+    }
+
+    /// The form for the browser: every secret field blank, `stored` naming those saved.
+    pub fn form_for_browser(&self) -> EndpointForm {
+        let mut form = self.endpoint().to_form();
+        for spec in self.endpoint_type().fields {
+            match spec.kind {
+                FieldKind::Secret => {
+                    form.values.insert(spec.key.to_string(), String::new());
+                }
+                FieldKind::SecretPairs { .. } => {
+                    for pair in form.lists.entry(spec.key.to_string()).or_default() {
+                        pair.value.clear();
+                    }
+                }
+                FieldKind::Text | FieldKind::Choice(_) => {}
+            }
+        }
+        let mut settings = self.clone();
+        form.stored = settings
+            .secrets_mut()
+            .into_iter()
+            .filter(|field| field.secret.value().is_some())
+            .map(|field| field.key)
+            .collect();
+        form
+    }
+
+    /// The settings as stored: JSON without the type (a column of its own) and without
+    /// secrets (sealed apart).
+    pub fn to_stored(&self) -> (&'static str, String) {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.remove("type");
+        }
+        (self.endpoint_type().id, value.to_string())
+    }
+
+    /// Settings read back from storage (secrets still [`crate::Secret::Stored`]).
+    pub fn from_stored(type_id: &str, config: &str) -> Result<EndpointSettings, String> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(config).map_err(|e| format!("endpoint settings: {e}"))?;
+        value
+            .as_object_mut()
+            .ok_or("endpoint settings: not an object")?
+            .insert("type".into(), type_id.into());
+        serde_json::from_value(value).map_err(|e| format!("{type_id} endpoint settings: {e}"))
+    }
+}
+
+/// What every endpoint type's settings answer.
+pub trait Endpoint: Send + Sync {
+    fn endpoint_type(&self) -> &'static EndpointType;
+    /// Where the endpoint is (host and port, or the brokers), without path, query or
+    /// credentials: for the list and the logs.
+    fn host(&self) -> String;
+    /// The fields that name where data goes. Stored secrets only go where they were
+    /// saved for: when this changes, they must be entered again.
+    fn destination(&self) -> String;
+    /// Its secret fields.
+    fn secrets_mut(&mut self) -> Vec<SecretField<'_>>;
+    /// Its part of the form, secrets left out.
+    fn to_form(&self) -> EndpointForm;
+    /// Its sink: the one place its I/O is built (with its outbound client).
+    #[cfg(feature = "sink")]
+    fn sink(&self, clients: &sink::Clients) -> Result<std::sync::Arc<dyn sink::Sink>, String>;
+}
+
+/// An endpoint type: what the form shows for it and how its fields are parsed.
+pub struct EndpointType {
+    /// Stable: in storage and in the form (`http`, `s3`, `kafka`).
+    pub id: &'static str,
+    /// The name the console shows.
+    pub label: &'static str,
+    pub fields: &'static [FieldSpec],
+    pub parse: fn(&EndpointForm) -> Result<EndpointSettings, Vec<FieldError>>,
+}
+
+impl EndpointType {
+    pub fn find(id: &str) -> Option<&'static EndpointType> {
+        TYPES.iter().copied().find(|kind| kind.id == id)
+    }
+}
+
+impl std::fmt::Debug for EndpointType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+impl PartialEq for EndpointType {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}

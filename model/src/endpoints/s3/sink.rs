@@ -1,0 +1,178 @@
+//! PUTs one object per block, path-style, to any S3-compatible host.
+//!
+//! Object key: `<prefix>_<TIMESTAMP>_<UUID>` where TIMESTAMP is the block's sealing time in
+//! UTC as `YYYYMMDDTHHMMSSZ` and UUID is the block id, so a retried block rewrites the
+//! same object. Without a prefix the key is `<TIMESTAMP>_<UUID>`.
+
+use std::io::Write;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::{S3ContentType, S3Settings};
+use crate::endpoints::sink::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+
+/// Errors that a retry cannot fix: the settings (bucket, keys) must change first.
+const TERMINAL_CODES: [&str; 7] = [
+    "NoSuchBucket",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidBucketName",
+    "AllAccessDisabled",
+    "InvalidArgument",
+];
+
+pub struct S3Sink {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    prefix: String,
+    content_type: S3ContentType,
+}
+
+pub fn object_key(prefix: &str, block: &OutgoingBlock) -> String {
+    let timestamp = format_utc(block.sealed_at);
+    if prefix.is_empty() {
+        format!("{timestamp}_{}", block.id)
+    } else {
+        format!("{prefix}_{timestamp}_{}", block.id)
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` (UTC).
+fn format_utc(at: std::time::SystemTime) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (year, month, day, hour, minute, second) = crate::delivery::utc_fields(secs);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
+}
+
+impl S3Sink {
+    pub fn new(settings: &S3Settings) -> Result<S3Sink, String> {
+        let secret_key = settings
+            .secret_key
+            .value()
+            .ok_or("Secret Key: its value is not available")?;
+        let s3_config = aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(settings.host_url.as_str().trim_end_matches('/'))
+            .region(Region::new(settings.region.as_str().to_string()))
+            .credentials_provider(Credentials::new(
+                settings.access_key.clone(),
+                secret_key.to_string(),
+                None,
+                None,
+                "data-streaming",
+            ))
+            .force_path_style(true)
+            // A stalled host must fail the attempt (then retried), not hang delivery.
+            .timeout_config(
+                aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .operation_timeout(std::time::Duration::from_secs(60))
+                    .build(),
+            )
+            .build();
+        Ok(S3Sink {
+            client: aws_sdk_s3::Client::from_conf(s3_config),
+            bucket: settings.bucket.as_str().to_string(),
+            prefix: settings.prefix.clone(),
+            content_type: settings.content_type,
+        })
+    }
+
+    async fn put(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
+        let body = match self.content_type {
+            S3ContentType::PlainText => block.body.clone(),
+            S3ContentType::Gzip => gzip(&block.body)?.into(),
+        };
+        let key = object_key(&self.prefix, block);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type(self.content_type.as_str())
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| Acknowledged {
+                answer: format!("S3 stored {key}"),
+            })
+            .map_err(classify)
+    }
+}
+
+impl Sink for S3Sink {
+    fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a> {
+        Box::pin(self.put(block))
+    }
+}
+
+fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| DeliveryError::Terminal {
+            reason: format!("gzip: {e}"),
+        })
+}
+
+fn classify<E: ProvideErrorMetadata>(error: SdkError<E, HttpResponse>) -> DeliveryError {
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    let code = error.code().map(str::to_string);
+    let reason = match (&code, status) {
+        (Some(code), Some(status)) => format!("S3 {code} (HTTP {status})"),
+        (None, Some(status)) => format!("S3 HTTP {status}"),
+        (_, None) => match &error {
+            SdkError::TimeoutError(_) => "S3 request timed out".to_string(),
+            SdkError::DispatchFailure(_) => "cannot connect to the S3 host".to_string(),
+            _ => "S3 request could not be built".to_string(),
+        },
+    };
+    // A request that cannot be built (e.g. a host URL the SDK rejects) will not improve.
+    let terminal = matches!(error, SdkError::ConstructionFailure(_))
+        || code.as_deref().is_some_and(|c| TERMINAL_CODES.contains(&c))
+        || (status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
+            && code.as_deref() != Some("RequestTimeTooSkewed"));
+    if terminal {
+        DeliveryError::Terminal { reason }
+    } else {
+        DeliveryError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn keys_have_prefix_utc_timestamp_and_block_id() {
+        let block = OutgoingBlock {
+            id: uuid::Uuid::nil(),
+            records: 1,
+            body: "x".into(),
+            sealed_at: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        };
+        assert_eq!(
+            object_key("waf_logs", &block),
+            "waf_logs_20261118T110640Z_00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
+        );
+        assert!(object_key("", &block).starts_with("20261118T110640Z_"));
+    }
+}

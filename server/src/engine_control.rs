@@ -1,0 +1,33 @@
+//! The console's handle on the running engine: the data plane's pipeline behind the
+//! console's `EngineControl` trait (neither crate depends on the other).
+
+use app::backend::{EngineControl, EngineFuture};
+use dataplane::pipeline::Pipeline;
+use model::{EndpointSettings, EndpointTestResult, SpoolDepth};
+
+pub struct Engine(pub Pipeline);
+
+impl EngineControl for Engine {
+    fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>> {
+        let pipeline = self.0.clone();
+        Box::pin(async move { pipeline.reload(account_id).await.map_err(|e| e.to_string()) })
+    }
+
+    fn redeliver_failed(&self, stream_id: i64) -> usize {
+        self.0.redeliver_failed(stream_id)
+    }
+
+    fn spool_depth(&self, stream_id: i64) -> EngineFuture<SpoolDepth> {
+        let pipeline = self.0.clone();
+        Box::pin(async move { pipeline.spool_depth(stream_id).await })
+    }
+
+    fn test_endpoint(
+        &self,
+        template: engine::Template,
+        endpoint: EndpointSettings,
+    ) -> EngineFuture<EndpointTestResult> {
+        let pipeline = self.0.clone();
+        Box::pin(async move { pipeline.test_endpoint(&template, &endpoint).await })
+    }
+}

@@ -1,0 +1,19 @@
+//! Storage: one code path for SQLite (the embedded default) and PostgreSQL, used by the
+//! console and the data plane alike.
+//!
+//! Layout: [`db`] connects and migrates (`migrations/{sqlite,postgres}`); then one file
+//! per object, each query naming its account: [`users`], [`domains`], [`tokens`] (ingest
+//! tokens, stored as SHA-256), [`streams`] (typed configurations and custom templates,
+//! secrets sealed with [`secrets`]); and what the data plane writes back: [`status`]
+//! (last delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log).
+
+pub mod db;
+pub mod domains;
+pub mod secrets;
+pub mod status;
+pub mod streams;
+pub mod telemetry;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Db, DbBackend, DbError};
