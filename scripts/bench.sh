@@ -3,7 +3,8 @@
 #   scripts/bench.sh render   template rendering, one core (engine example)
 #   scripts/bench.sh e2e      generator → ingest → engine → local HTTP receiver, release build
 # EVENTS (default 2,000,000), CONNECTIONS (4), BATCH (2000) and TARGET (http, s3, kafka;
-# s3 and kafka start the test services) tune the e2e run.
+# s3 and kafka start the test services) tune the e2e run; BIN measures a prebuilt server
+# binary instead of building this tree (e.g. an earlier commit's, for a before/after).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -16,8 +17,12 @@ case "${1:-e2e}" in
     # TARGET: http (a local counting receiver), s3 (s3s-fs) or kafka (tansu).
     target="${TARGET:-http}"
     events="${EVENTS:-2000000}"
-    cargo build --release -p server
-    bin="$CARGO_TARGET_DIR/release/data-streaming"
+    if [ -n "${BIN:-}" ]; then
+      bin="$BIN"
+    else
+      cargo build --release -p server
+      bin="$CARGO_TARGET_DIR/release/data-streaming"
+    fi
     work=$(mktemp -d)
     free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
     server_port=$(free_port)

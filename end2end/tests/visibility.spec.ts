@@ -120,3 +120,21 @@ test('test endpoint, preview, dashboard and delivery log', async ({ page }) => {
   await expect(page.locator('#delivery-log tbody tr[data-outcome="refused"]').first()).toBeVisible();
   receiver.close();
 });
+
+test('a stream the engine cannot start says why on the list and on its dashboard', async ({ page }) => {
+  const receiver = await startReceiver();
+  await signIn(page, 'owner@acme.test');
+  await addStream(page, 'Cannot start', `${receiver.url}/ok`, async (page) => {
+    // A control character passes the form's rules, not the HTTP client's.
+    await page.locator('#add-header').click();
+    await page.getByLabel('Header 1 name').fill('X-Api-Key');
+    await page.getByLabel('Header 1 value').fill('bad\u0001value');
+  });
+  // The save answered after the engine applied it: the list shows the error at once.
+  const status = page.locator('#streams-table tr[data-stream="Cannot start"] td.status');
+  await expect(status).toHaveClass(/failing/);
+  await expect(status).toContainText('Not running: Header X-Api-Key');
+  await openDashboard(page, 'Cannot start');
+  await expect(page.locator('#engine-error')).toContainText('Not running: Header X-Api-Key');
+  receiver.close();
+});
