@@ -11,8 +11,11 @@ mod tests {
     fn endpoint_host_leaves_out_credentials_path_and_query() {
         let parse = |form: &EndpointForm| EndpointSettings::parse(form).unwrap();
         let mut endpoint = EndpointForm::new(&endpoints::http::TYPE);
+        // Credentials cannot be part of a URL (they belong in a header)…
+        endpoint.set("url", "https://user:pw@siem.acme.test:8443/in?token=secret");
+        assert!(EndpointSettings::parse(&endpoint).is_err());
+        // …and the host leaves out path and query.
         endpoint.set("url", "https://siem.acme.test:8443/in?token=secret");
-        // (A URL with credentials is refused; the host never shows any.)
         assert_eq!(parse(&endpoint).endpoint().host(), "siem.acme.test:8443");
         let mut endpoint = EndpointForm::new(&endpoints::s3::TYPE);
         for (key, value) in [

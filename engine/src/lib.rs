@@ -10,7 +10,7 @@
 //! - [`catalog`]: the data sources, their variables and the preset templates.
 //! - [`event`]: an event line, scanned for the values wanted ([`EventFields`], [`FieldSet`]).
 //! - [`template`]: a data set compiled once, rendered per event into a record ([`Template`]).
-//! - [`routing`]: the streams each event goes to ([`RoutingTable`]), with [`sampling`] for
+//! - [`routing`]: the streams each event goes to ([`RoutingTable`]), and the sampling of
 //!   All Domains streams.
 //! - [`block`]: when the records of a stream are sealed into a block ([`BlockLimits`]).
 //! - [`preview`]: the sample block of a template, as the console shows and "Test endpoint"
@@ -24,7 +24,6 @@ pub mod event;
 pub mod generate;
 pub mod preview;
 pub mod routing;
-pub mod sampling;
 pub mod template;
 
 pub use block::BlockLimits;

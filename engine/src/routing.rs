@@ -4,14 +4,18 @@
 //! domains include the event's host; an All Domains stream takes any host of the account
 //! (the caller checks the host belongs to the account) and keeps its Sampling percentage.
 //! Hosts compare ASCII case-insensitively (hostnames are ASCII; IDNs arrive as punycode).
+//!
+//! Sampling is a pure function of the stream and the request id, so it is the same on
+//! every node and after a restart, and a retried event is kept or dropped consistently.
+//! Seeding the hash with the stream id decorrelates streams sampling the same events.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::catalog::DataSource;
 use crate::event::FieldSet;
-use crate::sampling;
 use crate::template::Template;
 
 /// The domains a stream collects.
@@ -115,13 +119,24 @@ impl RoutingTable {
         let all_domains = routes.map_or(&[][..], |routes| routes.all_domains.as_slice());
         let sampled = all_domains.iter().map(move |&(index, percent)| {
             let stream = &self.streams[index];
-            (stream, sampling::keep(stream.id, request_id, percent))
+            (stream, keep(stream.id, request_id, percent))
         });
         listing_host
             .iter()
             .map(|&index| (&self.streams[index], true))
             .chain(sampled)
     }
+}
+
+/// Whether stream `stream_id`, sampling `percent` % (100 or more keeps all), keeps the
+/// request `request_id`.
+fn keep(stream_id: i64, request_id: &[u8], percent: u8) -> bool {
+    if percent >= 100 {
+        return true;
+    }
+    // The seed is the id's bit pattern; ids are never negative in practice.
+    let hash = xxh3_64_with_seed(request_id, stream_id as u64);
+    hash % 100 < u64::from(percent)
 }
 
 #[cfg(test)]
@@ -234,5 +249,48 @@ mod tests {
         assert!(fields.contains(id("request_id")));
         assert!(fields.contains(id("status")));
         assert!(!fields.contains(id("asn")));
+    }
+
+    fn request_ids(count: usize) -> impl Iterator<Item = String> {
+        // Distinct, random-looking ids without a random number generator.
+        (0..count as u64).map(|n| format!("{:032x}", xxh3_64_with_seed(&n.to_le_bytes(), 7)))
+    }
+
+    fn kept(stream_id: i64, percent: u8) -> usize {
+        request_ids(100_000)
+            .filter(|id| keep(stream_id, id.as_bytes(), percent))
+            .count()
+    }
+
+    #[test]
+    fn keeps_the_requested_share() {
+        for (stream_id, percent) in [(1, 10), (42, 10), (7, 1), (7, 50), (9, 99)] {
+            let expected = 1_000 * usize::from(percent);
+            assert!(
+                kept(stream_id, percent).abs_diff(expected) <= 1_000,
+                "stream {stream_id} at {percent}%: {}",
+                kept(stream_id, percent)
+            );
+        }
+    }
+
+    #[test]
+    fn all_or_nothing_at_the_bounds() {
+        assert_eq!(kept(3, 100), 100_000);
+        assert_eq!(kept(3, 0), 0);
+    }
+
+    #[test]
+    fn is_deterministic_per_stream_and_request() {
+        let id = b"6f1d3b9c2a7e4f0a8b5c1d2e3f4a5b6c";
+        let first = (0..100)
+            .map(|stream| keep(stream, id, 50))
+            .collect::<Vec<_>>();
+        let again = (0..100)
+            .map(|stream| keep(stream, id, 50))
+            .collect::<Vec<_>>();
+        assert_eq!(first, again);
+        // Streams decide independently: not all the same.
+        assert!(first.contains(&true) && first.contains(&false));
     }
 }

@@ -12,7 +12,8 @@ use crate::field::{FieldError, FieldErrors};
 /// The template select's value for "Custom Template" (the others are preset ids).
 pub const CUSTOM_TEMPLATE: &str = "custom";
 
-/// A stream's configuration. Every value in it is valid: it can only be built by parsing.
+/// A stream's configuration. Every value in it is valid: it is built by parsing the form
+/// or a stored row. (`TemplateChoice::Custom(0)` is a custom template not saved yet.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamConfig {
     pub name: StreamName,
@@ -174,12 +175,11 @@ impl Default for StreamForm {
     }
 }
 
-/// A parsed form: the configuration, the template it renders with, and the data set of a
-/// custom template (stored as the template's own row).
+/// A parsed form: the configuration, and the data set of a custom template (stored as
+/// the template's own row).
 #[derive(Clone, Debug)]
 pub struct ParsedStream {
     pub config: StreamConfig,
-    pub template: Template,
     pub custom_data_set: Option<String>,
 }
 
@@ -201,25 +201,22 @@ impl StreamForm {
             }
         };
         match (name, data_source, template, domains, endpoint) {
-            (
-                Some(name),
-                Some(data_source),
-                Some((choice, template)),
-                Some(domains),
-                Some(endpoint),
-            ) if errors.is_empty() => Ok(ParsedStream {
-                config: StreamConfig {
-                    name,
-                    data_source,
-                    template: choice,
-                    domains: Some(domains),
-                    endpoint,
-                    active: self.active,
-                },
-                template,
-                custom_data_set: matches!(choice, TemplateChoice::Custom(_))
-                    .then(|| self.custom_template.clone()),
-            }),
+            (Some(name), Some(data_source), Some((choice, _)), Some(domains), Some(endpoint))
+                if errors.is_empty() =>
+            {
+                Ok(ParsedStream {
+                    config: StreamConfig {
+                        name,
+                        data_source,
+                        template: choice,
+                        domains: Some(domains),
+                        endpoint,
+                        active: self.active,
+                    },
+                    custom_data_set: matches!(choice, TemplateChoice::Custom(_))
+                        .then(|| self.custom_template.clone()),
+                })
+            }
             _ => Err(errors.0),
         }
     }

@@ -9,8 +9,18 @@ pub struct Engine(pub Pipeline);
 
 impl EngineControl for Engine {
     fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>> {
-        let pipeline = self.0.clone();
-        Box::pin(async move { pipeline.reload(account_id).await.map_err(|e| e.to_string()) })
+        // A task of its own: a client that goes away mid-request must not leave a saved
+        // change half applied.
+        let reload = tokio::spawn({
+            let pipeline = self.0.clone();
+            async move { pipeline.reload(account_id).await }
+        });
+        Box::pin(async move {
+            match reload.await {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("the reload task failed: {e}")),
+            }
+        })
     }
 
     fn redeliver_failed(&self, stream_id: i64) -> usize {

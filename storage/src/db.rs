@@ -26,8 +26,10 @@ pub enum DbError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
+    /// Input that only the database can refuse (a stored secret that is not there, a
+    /// custom template that is gone), naming its field.
     #[error("{}", .0.message)]
-    MissingSecret(model::FieldError),
+    InvalidField(model::FieldError),
     #[error("unexpected value in the database: {0}")]
     Corrupt(String),
     #[error(transparent)]

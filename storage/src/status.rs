@@ -55,22 +55,35 @@ impl Db {
         Ok(())
     }
 
-    /// Why the engine could not start the stream, or `None` once it runs.
-    pub async fn set_engine_error(
+    /// Why the engine could not start each of these streams; the account's other streams
+    /// run (their errors are cleared).
+    pub async fn set_engine_errors(
         &self,
         account_id: i64,
-        stream_id: i64,
-        error: Option<&str>,
+        errors: &std::collections::HashMap<i64, String>,
     ) -> Result<(), DbError> {
-        // Through a SELECT of the stream, so only this account's existing stream gets a row.
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO stream_status (stream_id, account_id, engine_error)              SELECT id, account_id, $1 FROM streams WHERE account_id = $2 AND id = $3              ON CONFLICT (stream_id) DO UPDATE SET engine_error = excluded.engine_error",
+            "UPDATE stream_status SET engine_error = NULL \
+             WHERE account_id = $1 AND engine_error IS NOT NULL",
         )
-        .bind(error)
         .bind(account_id)
-        .bind(stream_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        for (stream_id, error) in errors {
+            // Through a SELECT of the stream: only this account's existing stream gets a row.
+            sqlx::query(
+                "INSERT INTO stream_status (stream_id, account_id, engine_error) \
+                 SELECT id, account_id, $1 FROM streams WHERE account_id = $2 AND id = $3 \
+                 ON CONFLICT (stream_id) DO UPDATE SET engine_error = excluded.engine_error",
+            )
+            .bind(error)
+            .bind(account_id)
+            .bind(stream_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

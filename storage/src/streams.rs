@@ -234,12 +234,13 @@ impl Db {
         self.stream_from_row(&row, domains, secrets)
     }
 
-    /// Every stream of the account, with secrets: for the engine.
+    /// Every stream of the account, with secrets: for the engine. A row that cannot be
+    /// read is that stream's error (its id and why), not the account's.
     pub async fn streams(
         &self,
         account_id: i64,
         secrets: &SecretBox,
-    ) -> Result<Vec<StreamRecord>, DbError> {
+    ) -> Result<Vec<Result<StreamRecord, (i64, DbError)>>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT {STREAM_COLUMNS} FROM {STREAM_TABLES} WHERE s.account_id = $1 ORDER BY s.name"
         ))
@@ -248,10 +249,12 @@ impl Db {
         .await?;
         let mut streams = Vec::with_capacity(rows.len());
         for row in &rows {
-            let domains = self
-                .stream_domain_ids(account_id, row.try_get("id")?)
-                .await?;
-            streams.push(self.stream_from_row(row, domains, secrets)?);
+            let id: i64 = row.try_get("id")?;
+            let domains = self.stream_domain_ids(account_id, id).await?;
+            streams.push(
+                self.stream_from_row(row, domains, secrets)
+                    .map_err(|e| (id, e)),
+            );
         }
         Ok(streams)
     }
@@ -272,14 +275,21 @@ impl Db {
         .await?;
         rows.iter()
             .map(|r| {
-                let endpoint = endpoint_settings(r)?;
+                // Unreadable settings still list the stream (the engine error says why).
+                let (endpoint_label, endpoint_host) = match endpoint_settings(r) {
+                    Ok(endpoint) => (
+                        endpoint.endpoint_type().label.to_string(),
+                        endpoint.endpoint().host(),
+                    ),
+                    Err(_) => (r.try_get("endpoint_type")?, String::new()),
+                };
                 Ok(StreamSummary {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
                     data_source: data_source(r)?,
                     template: template_choice(r)?,
-                    endpoint_label: endpoint.endpoint_type().label.to_string(),
-                    endpoint_host: endpoint.endpoint().host(),
+                    endpoint_label,
+                    endpoint_host,
                     active: r.try_get::<i64, _>("active")? != 0,
                     status: DeliveryStatus {
                         last_success_at: r.try_get("last_success_at")?,
@@ -313,7 +323,7 @@ impl Db {
             &mut config.endpoint,
             saved.as_ref().map(|s| &s.config.endpoint),
         )
-        .map_err(DbError::MissingSecret)?;
+        .map_err(DbError::InvalidField)?;
         let (endpoint_type, endpoint_config) = config.endpoint.to_stored();
         let sealed = secrets.seal(
             &serde_json::to_string(&sealed_values(&mut config.endpoint))
@@ -357,7 +367,13 @@ impl Db {
                     .bind(template_id)
                     .execute(&mut *tx)
                     .await?,
-                )?;
+                )
+                .map_err(|_| {
+                    DbError::InvalidField(FieldError::new(
+                        "custom_template",
+                        "This custom template no longer exists",
+                    ))
+                })?;
                 Some(*template_id)
             }
             (TemplateChoice::Custom(_), Some(data_set)) => Some(

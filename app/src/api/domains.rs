@@ -27,7 +27,7 @@ pub async fn add_domain(name: String) -> Result<Domain, AppError> {
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::domain_name("name", &name)?;
             let domain = state.db.create_domain(user.account_id, &name).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             Ok(domain)
         }
         .await,
@@ -43,7 +43,7 @@ pub async fn rename_domain(id: i64, name: String) -> Result<(), AppError> {
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::domain_name("name", &name)?;
             state.db.rename_domain(user.account_id, id, &name).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             Ok(())
         }
         .await,
@@ -65,7 +65,7 @@ pub async fn remove_domain(id: i64) -> Result<(), AppError> {
                 )));
             }
             state.db.delete_domain(user.account_id, id).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             Ok(())
         }
         .await,

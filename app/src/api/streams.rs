@@ -52,14 +52,14 @@ pub async fn save_stream(stream: StreamForm) -> Result<i64, AppError> {
             {
                 Ok(id) => {
                     tracing::info!(account_id = user.account_id, stream_id = id, "stream saved");
-                    apply_configuration(&state, user.account_id).await;
+                    apply_configuration(&state, user.account_id).await?;
                     Ok(id)
                 }
                 Err(DbError::Conflict(_)) => Err(AppError::InvalidFields(vec![FieldError::new(
                     "name",
                     "Another stream already has this name",
                 )])),
-                Err(DbError::MissingSecret(error)) => Err(AppError::InvalidFields(vec![error])),
+                Err(DbError::InvalidField(error)) => Err(AppError::InvalidFields(vec![error])),
                 Err(DbError::NotFound) if stream.id.is_none() => {
                     Err(AppError::InvalidFields(vec![FieldError::new(
                         "domains",
@@ -84,7 +84,7 @@ pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
                 .db
                 .set_stream_active(user.account_id, id, active)
                 .await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             Ok(())
         }
         .await,
@@ -99,7 +99,7 @@ pub async fn delete_stream(id: i64) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             state.db.delete_stream(user.account_id, id).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             tracing::info!(
                 account_id = user.account_id,
                 stream_id = id,

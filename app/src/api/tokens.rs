@@ -32,7 +32,7 @@ pub async fn create_ingest_token(name: String) -> Result<CreatedToken, AppError>
                 .db
                 .create_ingest_token(user.account_id, &name, &hash, &prefix)
                 .await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             tracing::info!(
                 account_id = user.account_id,
                 token_id = listed.id,
@@ -52,7 +52,7 @@ pub async fn revoke_ingest_token(id: i64) -> Result<(), AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             state.db.revoke_ingest_token(user.account_id, id).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await;
+            crate::backend::apply_configuration(&state, user.account_id).await?;
             tracing::info!(
                 account_id = user.account_id,
                 token_id = id,

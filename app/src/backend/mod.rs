@@ -38,11 +38,14 @@ pub trait EngineControl: Send + Sync {
 }
 
 /// Applies an account's changed configuration before the server function answers, so
-/// what the user sees next is what runs. A failure is logged; the change is saved.
-pub async fn apply_configuration(state: &AppState, account_id: i64) {
-    if let Err(e) = state.engine.apply(account_id).await {
-        tracing::error!(account_id, error = %e, "applying the configuration failed");
-    }
+/// what the user sees next is what runs. A failure (the change is saved; the next change
+/// applies it) is a server error to the user.
+pub async fn apply_configuration(state: &AppState, account_id: i64) -> Result<(), AppError> {
+    state
+        .engine
+        .apply(account_id)
+        .await
+        .map_err(|e| auth::internal("applying the configuration", e))
 }
 
 /// Shared by every request handler and server function (cheap to clone).

@@ -58,6 +58,7 @@ fn field_error(errors: Memo<Vec<FieldError>>, field: impl Into<String>) -> Signa
 #[component]
 fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
     let editing = initial.id.is_some();
+    let saved_endpoint = initial.endpoint.clone();
     let form: Form = RwSignal::new(initial.clone());
     let saved = StoredValue::new(initial);
     let dirty = Memo::new(move |_| form.with(|f| saved.with_value(|s| f != s)));
@@ -124,7 +125,7 @@ fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
 
             <DataSourceAndTemplate form errors />
             <DomainsField form domains errors />
-            <EndpointFields form errors />
+            <EndpointFields form errors saved=saved_endpoint />
             <TestEndpointButton form />
 
             <div class="field switch-field">
@@ -467,8 +468,15 @@ fn DomainsField(form: Form, domains: Vec<Domain>, errors: Memo<Vec<FieldError>>)
 /// The endpoint type's fields, rendered from its description ([`FieldSpec`]): the form
 /// needs no change for a new endpoint type.
 #[component]
-fn EndpointFields(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+fn EndpointFields(
+    form: Form,
+    errors: Memo<Vec<FieldError>>,
+    /// The endpoint as it was loaded: switching back to its type restores it (and the
+    /// secrets it has stored).
+    saved: EndpointForm,
+) -> impl IntoView {
     let kind = Memo::new(move |_| form.with(|f| EndpointType::find(&f.endpoint.endpoint_type)));
+    let saved = StoredValue::new(saved);
     view! {
         <fieldset class="field">
             <legend>"Endpoint"</legend>
@@ -478,7 +486,14 @@ fn EndpointFields(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
                     id="endpoint-type"
                     on:change=move |ev| {
                         if let Some(kind) = EndpointType::find(&event_target_value(&ev)) {
-                            form.update(|f| f.endpoint = EndpointForm::new(kind));
+                            let endpoint = saved.with_value(|saved| {
+                                if saved.endpoint_type == kind.id {
+                                    saved.clone()
+                                } else {
+                                    EndpointForm::new(kind)
+                                }
+                            });
+                            form.update(|f| f.endpoint = endpoint);
                         }
                     }
                 >

@@ -168,15 +168,24 @@ impl Pipeline {
     pub async fn reload(&self, account_id: i64) -> Result<(), DbError> {
         let inner = &self.inner;
         let _one_at_a_time = inner.reloading.lock().await;
-        let streams = inner.db.streams(account_id, &inner.secrets).await?;
+        let mut streams = Vec::new();
+        // Why a stream could not start, shown on the list and the dashboard.
+        let mut not_started: HashMap<i64, String> = HashMap::new();
+        for stream in inner.db.streams(account_id, &inner.secrets).await? {
+            match stream {
+                Ok(stream) => streams.push(stream),
+                Err((id, e)) => {
+                    tracing::error!(stream_id = id, error = %e, "stream not started: unreadable settings");
+                    not_started.insert(id, format!("Stored settings: {e}"));
+                }
+            }
+        }
         let domains = inner.db.domains(account_id).await?;
         let names_by_id: HashMap<i64, String> =
             domains.iter().map(|d| (d.id, d.name.clone())).collect();
 
         let mut specs = Vec::new();
         let mut sinks: HashMap<i64, Arc<dyn Sink>> = HashMap::new();
-        // Why a stream could not start, shown on the list and the dashboard.
-        let mut not_started: HashMap<i64, String> = HashMap::new();
         for stream in streams.iter().filter(|s| s.config.active) {
             let built = stream
                 .template()
@@ -288,13 +297,7 @@ impl Pipeline {
 
         let tokens = inner.db.all_ingest_token_hashes().await?;
         *inner.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens.into_iter().collect();
-        for stream in &streams {
-            let error = not_started.get(&stream.id).map(String::as_str);
-            inner
-                .db
-                .set_engine_error(account_id, stream.id, error)
-                .await?;
-        }
+        inner.db.set_engine_errors(account_id, &not_started).await?;
         tracing::info!(account_id, streams = running, "configuration applied");
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! parsing with field-named errors, secret and destination fields, its form fields as
 //! data, the list's label and host, and behind the `sink` feature its I/O.
 //!
-//! This file is the registry, the only place that lists the types: adding one is a folder
-//! and one line in [`TYPES`], [`EndpointSettings`] and [`EndpointSettings::endpoint`].
+//! This file is the registry, the only place that lists the types: adding one is a folder,
+//! its `pub mod`, and one line each in [`TYPES`], [`EndpointSettings`] (tagged with the
+//! type's id), [`EndpointSettings::endpoint`] and `endpoint_mut`.
 
 pub mod form;
 pub mod http;
@@ -24,12 +25,16 @@ use crate::secret::SecretField;
 /// Every endpoint type, in the order the form offers them.
 pub static TYPES: [&EndpointType; 3] = [&http::TYPE, &s3::TYPE, &kafka::TYPE];
 
-/// A stream's endpoint settings, one variant per type (stored tagged by the type's id).
+/// A stream's endpoint settings, one variant per type, tagged with its `TYPE.id` (the
+/// registry test checks they agree).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type")]
 pub enum EndpointSettings {
+    #[serde(rename = "http")]
     Http(http::HttpSettings),
+    #[serde(rename = "s3")]
     S3(s3::S3Settings),
+    #[serde(rename = "kafka")]
     Kafka(kafka::KafkaSettings),
 }
 
@@ -162,5 +167,63 @@ impl std::fmt::Debug for EndpointType {
 impl PartialEq for EndpointType {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    /// A valid form of every type: its required text fields filled with a value its rules
+    /// take, its secrets given.
+    fn filled(kind: &EndpointType) -> EndpointForm {
+        let mut form = EndpointForm::new(kind);
+        let sample = |key: &str| match key {
+            "url" | "host_url" => "https://dest.example.com/in",
+            "bucket" => "logs-bucket",
+            "region" => "us-east-1",
+            "bootstrap_servers" => "k1.example.com:9092",
+            _ => "value",
+        };
+        for spec in kind.fields {
+            match spec.kind {
+                FieldKind::Text | FieldKind::Secret => form.set(spec.key, sample(spec.key)),
+                FieldKind::SecretPairs { .. } => form.rows_mut(spec.key).push(Pair {
+                    name: "X-Key".into(),
+                    value: "secret".into(),
+                }),
+                FieldKind::Choice(_) => {}
+            }
+        }
+        form
+    }
+
+    #[test]
+    fn every_type_stores_under_its_id_and_reads_back_without_its_secrets() {
+        for kind in TYPES {
+            let settings = EndpointSettings::parse(&filled(kind))
+                .unwrap_or_else(|e| panic!("{}: {e:?}", kind.id));
+            assert_eq!(settings.endpoint_type(), kind);
+            let (type_id, config) = settings.to_stored();
+            assert_eq!(type_id, kind.id);
+            assert!(!config.contains("secret"), "{}: {config}", kind.id);
+            let mut read = EndpointSettings::from_stored(type_id, &config).unwrap();
+            for field in read.secrets_mut() {
+                assert_eq!(*field.secret, Secret::Stored, "{}", kind.id);
+            }
+            let browser = settings.form_for_browser();
+            for spec in kind
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, FieldKind::Secret))
+            {
+                assert_eq!(browser.text(spec.key), "", "{}: {}", kind.id, spec.key);
+                assert!(browser.is_stored(spec.key), "{}: {}", kind.id, spec.key);
+            }
+            for rows in browser.lists.values() {
+                assert!(rows.iter().all(|r| r.value.is_empty()), "{}", kind.id);
+            }
+        }
     }
 }

@@ -73,7 +73,7 @@ async fn a_stream_stored_in_the_old_shape_loads(db: Db, folder: &str) {
 
     db.migrate().await.expect("the remaining migrations apply");
     let streams = db.streams(account.id, &secrets).await.unwrap();
-    let old = &streams[0];
+    let old = streams[0].as_ref().expect("the old row loads");
     assert!(
         matches!(old.config.template, TemplateChoice::Custom(_)),
         "{old:?}"

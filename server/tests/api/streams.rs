@@ -228,3 +228,42 @@ async fn streams_on_sqlite() {
 async fn streams_on_postgres() {
     streams_round_trip(Storage::Postgres).await;
 }
+
+/// Stored secrets only go where they were saved for: a changed destination needs them
+/// again, on save and on Test endpoint.
+#[tokio::test]
+async fn a_changed_destination_needs_its_secrets_again() {
+    let app = spawn_app(Storage::Sqlite).await;
+    let owner = app.set_up_owner("owner@acme.test").await;
+    let (_, s3_id) = save(&owner, &s3_stream()).await;
+    let (_, form) = owner
+        .call_json("get_stream", &[("id", &s3_id.to_string())])
+        .await;
+    let mut moved: StreamForm = serde_json::from_value(form).unwrap();
+    moved.endpoint.set("bucket", "attacker-bucket");
+    let (status, body) = save(&owner, &moved).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["InvalidFields"][0]["field"], "endpoint.secret_key");
+    assert!(
+        body.to_string().contains("the destination changed"),
+        "{body}"
+    );
+    let r = owner
+        .client
+        .post(format!("{}/api/test_endpoint", owner.address))
+        .header("Origin", &owner.address)
+        .json(&json!({ "stream": moved }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "Test endpoint does not use the stored secret either"
+    );
+    // Same destination: the blank secret is the stored one.
+    moved.endpoint.set("bucket", "acme-logs");
+    moved.sampling = "20".into();
+    let (status, body) = save(&owner, &moved).await;
+    assert_eq!(status, 200, "{body}");
+}

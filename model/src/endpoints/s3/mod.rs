@@ -75,12 +75,19 @@ pub struct S3Settings {
     pub host_url: HttpUrl,
     pub bucket: BucketName,
     pub region: Region,
+    /// Trimmed (rows saved before the typed configuration kept the form's spaces).
+    #[serde(deserialize_with = "trimmed")]
     pub access_key: String,
     #[serde(skip)]
     pub secret_key: Secret,
-    /// At most 512 characters, no control characters; may be empty.
+    /// At most 512 characters, no control characters; may be empty; trimmed.
+    #[serde(deserialize_with = "trimmed")]
     pub prefix: String,
     pub content_type: S3ContentType,
+}
+
+fn trimmed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(String::deserialize(d)?.trim().to_string())
 }
 
 /// The object's Content-Type, which also says whether the block is compressed.
