@@ -22,6 +22,26 @@ pub struct FieldSpec {
     pub placeholder: &'static str,
 }
 
+impl FieldSpec {
+    /// A text input.
+    pub const fn text(
+        key: &'static str,
+        label: &'static str,
+        id: &'static str,
+        required: bool,
+        placeholder: &'static str,
+    ) -> FieldSpec {
+        FieldSpec {
+            key,
+            label,
+            id,
+            kind: FieldKind::Text,
+            required,
+            placeholder,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum FieldKind {
     Text,

@@ -104,6 +104,33 @@ pub async fn ingest(setup: &Setup, source: &str, body: String) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Polls `function(id, …)` until `done` holds (the engine writes its counts every 2 s).
+pub async fn wait_for(
+    s: &Setup,
+    function: &str,
+    form: &[(&str, &str)],
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..100 {
+        let (status, body) = s.owner.call_json(function, form).await;
+        assert_eq!(status, 200, "{function}: {body}");
+        if done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{function} never showed what was expected");
+}
+
+pub fn sum(points: &Value, field: &str) -> i64 {
+    points
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[field].as_i64().unwrap())
+        .sum()
+}
+
 #[tokio::test]
 async fn exactly_the_expected_records_arrive_in_blocks() {
     let s = setup(100, Duration::from_millis(500)).await;
@@ -194,7 +221,7 @@ async fn sampling_ten_percent_of_100000_events() {
     stream.all_domains = true;
     stream.domain_ids.clear();
     stream.sampling = "10".into();
-    save_stream(&s.owner, &stream).await;
+    let id = save_stream(&s.owner, &stream).await.to_string();
 
     let mut accepted = 0;
     for batch in 0..20 {
@@ -204,8 +231,15 @@ async fn sampling_ten_percent_of_100000_events() {
         accepted += answer["accepted"].as_u64().unwrap();
     }
     assert_eq!(accepted, 100_000);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let records = receiver.records();
+    // Every event either delivered or sampled out, as the stream's dashboard counts them.
+    let dashboard = wait_for(&s, "stream_dashboard", &[("id", &id)], |d| {
+        sum(&d["last_hour"], "delivered") + sum(&d["last_hour"], "sampled_out") == 100_000
+    })
+    .await;
+    let delivered = sum(&dashboard["last_hour"], "delivered") as usize;
+    let records = receiver
+        .wait_for_records(delivered, Duration::from_secs(10))
+        .await;
     let kept = records.len();
     assert!((9_000..=11_000).contains(&kept), "kept {kept} of 100,000");
     let unique: HashSet<&String> = records.iter().collect();
@@ -221,7 +255,7 @@ async fn inactive_streams_receive_nothing_and_activation_applies_within_a_second
     let s = setup(2000, Duration::from_millis(200)).await;
     let active = Receiver::start().await;
     let inactive = Receiver::start().await;
-    save_stream(
+    let on_id = save_stream(
         &s.owner,
         &http_stream("On", &active.url, s.domain_id, r#"{"id": "$request_id"}"#),
     )
@@ -244,7 +278,16 @@ async fn inactive_streams_receive_nothing_and_activation_applies_within_a_second
             .len(),
         50
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the engine's counts for that request are written, the inactive stream has none.
+    wait_for(&s, "stream_dashboard", &[("id", &on_id.to_string())], |d| {
+        sum(&d["last_hour"], "received") == 50
+    })
+    .await;
+    let (_, off) = s
+        .owner
+        .call_json("stream_dashboard", &[("id", &off_id.to_string())])
+        .await;
+    assert_eq!(sum(&off["last_hour"], "received"), 0);
     assert!(
         inactive.accepted().is_empty(),
         "an inactive stream receives nothing"
@@ -299,7 +342,8 @@ async fn a_new_template_switches_over_without_losing_or_duplicating_records() {
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Switch while traffic flows: once the first old-template records arrived.
+    receiver.wait_for_records(1, Duration::from_secs(10)).await;
     stream.custom_template = r#"{"new": "$request_id"}"#.into();
     stream.endpoint.rows_mut("headers")[0].value = String::new(); // blank: the stored value is kept
     stream.endpoint.stored.insert("headers.x-api-key".into());

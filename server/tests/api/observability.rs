@@ -6,7 +6,9 @@ use std::time::Duration;
 use app::model::endpoints::Pair;
 use serde_json::{Value, json};
 
-use crate::delivery::{HOST, Setup, event, http_stream, ingest, save_stream, setup_on};
+use crate::delivery::{
+    HOST, Setup, event, http_stream, ingest, save_stream, setup_on, sum, wait_for,
+};
 use crate::helpers::{PASSWORD, Storage};
 use crate::receiver::Receiver;
 
@@ -20,33 +22,6 @@ async fn setup(storage: Storage) -> Setup {
         s.metrics_token = Some(METRICS_TOKEN.into());
     })
     .await
-}
-
-/// Polls `function(id, …)` until `done` holds (the engine writes its counts every 2 s).
-async fn wait_for(
-    s: &Setup,
-    function: &str,
-    form: &[(&str, &str)],
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    for _ in 0..100 {
-        let (status, body) = s.owner.call_json(function, form).await;
-        assert_eq!(status, 200, "{function}: {body}");
-        if done(&body) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{function} never showed what was expected");
-}
-
-fn sum(points: &Value, field: &str) -> i64 {
-    points
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p[field].as_i64().unwrap())
-        .sum()
 }
 
 async fn delivery_log_and_dashboard(storage: Storage) {

@@ -17,14 +17,13 @@ pub static TYPE: EndpointType = EndpointType {
     id: "http",
     label: "Standard HTTP/HTTPS POST",
     fields: &[
-        FieldSpec {
-            key: "url",
-            label: "Endpoint URL",
-            id: "endpoint-url",
-            kind: FieldKind::Text,
-            required: true,
-            placeholder: "https://siem.example.com/ingest",
-        },
+        FieldSpec::text(
+            "url",
+            "Endpoint URL",
+            "endpoint-url",
+            true,
+            "https://siem.example.com/ingest",
+        ),
         FieldSpec {
             key: "headers",
             label: "Custom Headers",

@@ -5,7 +5,7 @@ mod sink;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Endpoint, EndpointForm, EndpointSettings, EndpointType, FieldKind, FieldSpec};
+use super::{Endpoint, EndpointForm, EndpointSettings, EndpointType, FieldSpec};
 use crate::field::{FieldError, FieldErrors};
 use crate::secret::SecretField;
 
@@ -13,22 +13,14 @@ pub static TYPE: EndpointType = EndpointType {
     id: "kafka",
     label: "Apache Kafka",
     fields: &[
-        FieldSpec {
-            key: "bootstrap_servers",
-            label: "Bootstrap Servers",
-            id: "kafka-servers",
-            kind: FieldKind::Text,
-            required: true,
-            placeholder: "host1:port1,host2:port2",
-        },
-        FieldSpec {
-            key: "topic",
-            label: "Kafka Topic",
-            id: "kafka-topic",
-            kind: FieldKind::Text,
-            required: true,
-            placeholder: "",
-        },
+        FieldSpec::text(
+            "bootstrap_servers",
+            "Bootstrap Servers",
+            "kafka-servers",
+            true,
+            "host1:port1,host2:port2",
+        ),
+        FieldSpec::text("topic", "Kafka Topic", "kafka-topic", true, ""),
     ],
     parse: |form| KafkaSettings::parse(form).map(EndpointSettings::Kafka),
 };

@@ -15,16 +15,16 @@ pub static TYPE: EndpointType = EndpointType {
     id: "s3",
     label: "Simple Storage Service (S3)",
     fields: &[
-        text(
+        FieldSpec::text(
             "host_url",
             "Host URL",
             "s3-host-url",
             true,
             "https://s3.us-east-1.amazonaws.com",
         ),
-        text("bucket", "Bucket Name", "s3-bucket", true, ""),
-        text("region", "Region", "s3-region", true, "us-east-1"),
-        text("access_key", "Access Key", "s3-access-key", true, ""),
+        FieldSpec::text("bucket", "Bucket Name", "s3-bucket", true, ""),
+        FieldSpec::text("region", "Region", "s3-region", true, "us-east-1"),
+        FieldSpec::text("access_key", "Access Key", "s3-access-key", true, ""),
         FieldSpec {
             key: "secret_key",
             label: "Secret Key",
@@ -33,7 +33,7 @@ pub static TYPE: EndpointType = EndpointType {
             required: true,
             placeholder: "",
         },
-        text(
+        FieldSpec::text(
             "prefix",
             "Object Key Prefix",
             "s3-prefix",
@@ -51,23 +51,6 @@ pub static TYPE: EndpointType = EndpointType {
     ],
     parse: |form| S3Settings::parse(form).map(EndpointSettings::S3),
 };
-
-const fn text(
-    key: &'static str,
-    label: &'static str,
-    id: &'static str,
-    required: bool,
-    placeholder: &'static str,
-) -> FieldSpec {
-    FieldSpec {
-        key,
-        label,
-        id,
-        kind: FieldKind::Text,
-        required,
-        placeholder,
-    }
-}
 
 /// `Debug` hides the secret key (see [`Secret`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
