@@ -1,6 +1,12 @@
 //! The ingest API: `POST /ingest/{edge_applications|waf_events}`, NDJSON, one event per
 //! line, `Authorization: Bearer <ingest token>`. Answers what was accepted, which lines
 //! were rejected and why, and how many events named a host that is not the account's.
+//!
+//! Bounded per request (the operator's [`model::Bounds`]): a record larger than
+//! `--max-record-bytes` rejects its line; more than `--max-rendered-bytes` rendered in all
+//! refuses the request (413); an account whose spools hold `--account-spool-max-bytes`
+//! is refused (429), and so is everyone while the disk is below `--min-free-disk` (503).
+//! A request from a Data Streaming stream (its hop header) is refused (508): no loops.
 
 use rustc_hash::FxHashMap;
 
@@ -11,6 +17,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::{DataSource, EventFields};
 use serde::{Deserialize, Serialize};
+
+use model::endpoints::sink::HOP_HEADER;
 
 use crate::pipeline::Pipeline;
 use crate::pipeline::stats::StreamLabels;
@@ -44,6 +52,13 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if headers.contains_key(HOP_HEADER) {
+        return refuse(
+            StatusCode::LOOP_DETECTED,
+            "this request was sent by a Data Streaming stream (X-Data-Streaming-Hop): \
+             a stream cannot deliver into a Data Streaming ingest",
+        );
+    }
     let Ok(source) = source.parse::<DataSource>() else {
         return refuse(
             StatusCode::NOT_FOUND,
@@ -58,12 +73,30 @@ pub async fn ingest(
         );
     };
 
+    let bounds = pipeline.bounds();
+    if let Some(free) = pipeline.free_disk_below_floor() {
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the server's disk is almost full ({free} bytes free, below --min-free-disk \
+                 {} bytes): retry later",
+                bounds.min_free_disk_bytes
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+        return response;
+    }
+
     let mut answer = IngestAnswer::default();
     let Some(routes) = pipeline.routes(account_id) else {
         return Json(answer).into_response();
     };
     // Per stream (a few per request): Fx hashing, the key is a small integer.
     let mut chunks: FxHashMap<i64, StreamChunk> = FxHashMap::default();
+    let mut line_marks: Vec<(i64, usize, bool)> = Vec::new();
+    let mut rendered = 0usize;
     // Lines found with memchr (SIMD): a byte-by-byte split costs more than the routing.
     let line_ends = memchr::memchr_iter(b'\n', &body).chain(std::iter::once(body.len()));
     let mut line_start = 0;
@@ -95,20 +128,87 @@ pub async fn ingest(
             answer.unknown_host += 1;
             continue;
         }
-        answer.accepted += 1;
+        // This line's records so far, to take back if one of them is too large.
+        line_marks.clear();
+        let mut too_large = None;
         for (stream, kept) in routes
             .table
             .route(account_id, source, &host, fields.sampling_key())
         {
             let chunk = chunks.entry(stream.id).or_default();
-            chunk.received += 1;
-            if kept {
-                stream.template.render(&fields, &mut chunk.records);
-                chunk.records.push(b'\n');
-            } else {
-                chunk.sampled_out += 1;
+            line_marks.push((stream.id, chunk.records.len(), kept));
+            if !kept {
+                continue;
+            }
+            let before = chunk.records.len();
+            if stream
+                .template
+                .render_within(&fields, &mut chunk.records, bounds.record_bytes)
+                .is_err()
+            {
+                too_large = Some(stream.id);
+                break;
+            }
+            chunk.records.push(b'\n');
+            rendered += chunk.records.len() - before;
+        }
+        if let Some(stream_id) = too_large {
+            for (id, len, _) in &line_marks {
+                if let Some(chunk) = chunks.get_mut(id) {
+                    rendered -= chunk.records.len() - len;
+                    chunk.records.truncate(*len);
+                }
+            }
+            answer.reject(
+                index + 1,
+                format!(
+                    "its record for stream {stream_id} would be larger than {} bytes \
+                     (--max-record-bytes)",
+                    bounds.record_bytes
+                ),
+            );
+            continue;
+        }
+        for (id, _, kept) in &line_marks {
+            if let Some(chunk) = chunks.get_mut(id) {
+                chunk.received += 1;
+                chunk.sampled_out += u64::from(!kept);
             }
         }
+        answer.accepted += 1;
+        if rendered > bounds.rendered_bytes {
+            pipeline.stats().ingest_refused(answer.accepted);
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "this request's records would be more than {} bytes rendered \
+                     (--max-rendered-bytes): send fewer events per request",
+                    bounds.rendered_bytes
+                ),
+            );
+        }
+    }
+    let has_records = chunks.values().any(|c| !c.records.is_empty());
+    let account_spool: u64 = routes.spools.values().map(|s| s.bytes()).sum();
+    if has_records && account_spool >= bounds.account_spool_bytes {
+        tracing::warn!(
+            account_id,
+            account_spool,
+            "account spool limit: ingest refused"
+        );
+        pipeline.stats().ingest_refused(answer.accepted);
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "this account's streams hold {account_spool} bytes waiting for their endpoints, \
+                 the most the server allows (--account-spool-max-bytes {}): retry later",
+                bounds.account_spool_bytes
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return response;
     }
     // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
     if let Some(full) = chunks.iter().find_map(|(id, chunk)| {

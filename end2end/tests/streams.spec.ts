@@ -237,3 +237,20 @@ test('every invalid input shows an error next to its field naming the problem', 
   await expect(error('stream-name')).toHaveText('Another stream already has this name');
   await expect(page).toHaveURL(/streams\/new$/);
 });
+
+test('a private destination is refused on save with the setting that allows it', async ({ page }) => {
+  await signIn(page, 'owner@acme.test');
+  await newStream(page);
+  await page.locator('#stream-name').fill('Internal SIEM');
+  await page.getByLabel('shop.acme.test').check();
+  await page.locator('#endpoint-type').selectOption('http');
+  await page.getByLabel('Endpoint URL').fill('http://10.0.0.5/in');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#endpoint-url-error')).toHaveText(
+    'Endpoint URL: 10.0.0.5 is a private address; the operator can allow it with --allow-destinations');
+  // Nothing typed is lost, nothing was saved.
+  await expect(page.getByLabel('Endpoint URL')).toHaveValue('http://10.0.0.5/in');
+  await page.goto('/');
+  await hydrated(page);
+  await expect(row(page, 'Internal SIEM')).toHaveCount(0);
+});

@@ -35,4 +35,4 @@ pub use event::{EventError, EventFields, FieldSet, JsonStr, RawValue};
 pub use generate::EventGenerator;
 pub use preview::{SAMPLE_HOST, SAMPLE_RECORDS, sample_block};
 pub use routing::{DomainFilter, RoutingTable, StreamSpec};
-pub use template::{Template, TemplateError};
+pub use template::{RecordTooLarge, Template, TemplateError};

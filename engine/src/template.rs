@@ -146,16 +146,41 @@ impl Template {
     /// Appends one record, one line of JSON without the trailing newline, for `event`
     /// (which must have been parsed with a [`FieldSet`] holding this template's fields).
     pub fn render(&self, event: &EventFields<'_>, out: &mut Vec<u8>) {
+        // Unbounded: cannot fail.
+        let _ = self.render_within(event, out, usize::MAX);
+    }
+
+    /// [`Template::render`], unless the record would be longer than `max_len`: then `out`
+    /// is left as it was. Each value is measured before it is written, so the record
+    /// never grows much past the bound (a value's written form is at most twice its text).
+    #[inline]
+    pub fn render_within(
+        &self,
+        event: &EventFields<'_>,
+        out: &mut Vec<u8>,
+        max_len: usize,
+    ) -> Result<(), RecordTooLarge> {
+        let start = out.len();
         for segment in &self.segments {
             out.extend_from_slice(&self.literals[segment.literal.clone()]);
             if let Some(id) = segment.variable {
+                let value = event.value(id);
+                if (out.len() - start).saturating_add(text_len(&value)) > max_len {
+                    out.truncate(start);
+                    return Err(RecordTooLarge);
+                }
                 // The common case as one predictable branch rather than a jump table.
-                match event.value(id) {
+                match value {
                     Some(RawValue::String(text)) => text.write_json_content(out),
                     other => write_value(other, out),
                 }
             }
+            if out.len() - start > max_len {
+                out.truncate(start);
+                return Err(RecordTooLarge);
+            }
         }
+        Ok(())
     }
 
     /// Parses `line` and renders it: for previews and tests, not the hot path.
@@ -200,6 +225,19 @@ fn is_identifier_start(byte: u8) -> bool {
 
 fn is_identifier_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// A record that would be longer than the bound it was rendered within.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordTooLarge;
+
+/// The length of a value's text as it came in (what it writes is at least this long).
+fn text_len(value: &Option<RawValue<'_>>) -> usize {
+    match value {
+        Some(RawValue::String(text)) => text.as_escaped().len(),
+        Some(RawValue::Literal(text)) | Some(RawValue::Nested(text)) => text.len(),
+        Some(RawValue::Null) | None => 1,
+    }
 }
 
 /// Writes `value` as the content of a JSON string.

@@ -10,6 +10,7 @@
 //! - [`secret`]: a secret field's value, generic over endpoint types (sealed by storage,
 //!   never sent to the browser).
 //! - [`account`]: users, roles, domains and ingest tokens as the console shows them.
+//! - [`bounds`]: the operator's bounds on what a request or an account may cost.
 //! - [`delivery`]: what the data plane reports back: status, attempts, counts, spool depth.
 
 /// The serde shape of a newtype over a parsed string (`#[serde(try_from = "String", into =
@@ -32,6 +33,7 @@ macro_rules! string_serde {
 }
 
 pub mod account;
+pub mod bounds;
 pub mod delivery;
 pub mod endpoints;
 pub mod field;
@@ -39,6 +41,7 @@ pub mod secret;
 pub mod stream;
 
 pub use account::{CreatedToken, CurrentUser, Domain, IngestToken, Member, Role};
+pub use bounds::Bounds;
 pub use delivery::{
     AttemptOutcome, DeliveryAttempt, DeliveryStatus, EndpointTestResult, MetricPoint, SpoolDepth,
     StreamDashboard, StreamSummary, format_utc_millis, utc_fields,

@@ -3,7 +3,7 @@
 
 use app::backend::{EngineControl, EngineFuture};
 use dataplane::pipeline::Pipeline;
-use model::{EndpointSettings, EndpointTestResult, SpoolDepth};
+use model::{EndpointSettings, EndpointTestResult, FieldError, SpoolDepth};
 
 pub struct Engine(pub Pipeline);
 
@@ -30,6 +30,11 @@ impl EngineControl for Engine {
     fn spool_depth(&self, stream_id: i64) -> EngineFuture<SpoolDepth> {
         let pipeline = self.0.clone();
         Box::pin(async move { pipeline.spool_depth(stream_id).await })
+    }
+
+    fn check_destination(&self, endpoint: EndpointSettings) -> EngineFuture<Vec<FieldError>> {
+        let pipeline = self.0.clone();
+        Box::pin(async move { pipeline.check_destination(&endpoint).await })
     }
 
     fn test_endpoint(

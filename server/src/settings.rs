@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use model::endpoints::destination::Allowed;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -151,6 +152,68 @@ pub struct Settings {
     #[arg(long, env = "DS_DEMO_RATE", default_value_t = 50, value_name = "N")]
     pub demo_rate: u32,
 
+    /// Destinations a stream may deliver to although they are loopback, private,
+    /// link-local, shared or reserved addresses: CIDRs (`10.20.0.0/16`), addresses and
+    /// host names (`siem.internal`, `*.corp.example`), comma-separated. This server's own
+    /// listen address stays refused.
+    #[arg(long, env = "DS_ALLOW_DESTINATIONS", value_name = "CIDR|HOST,...",
+          value_delimiter = ',', value_parser = parse_allowed)]
+    pub allow_destinations: Vec<Allowed>,
+
+    /// Resolve destination host names with this DNS server (UDP, `IP:PORT`) instead of the
+    /// system's resolver.
+    #[arg(long, env = "DS_DESTINATION_DNS", value_name = "IP:PORT")]
+    pub destination_dns: Option<SocketAddr>,
+
+    /// A block is also sealed before a record would take it past this many bytes.
+    #[arg(long, env = "DS_BLOCK_MAX_BYTES", default_value_t = 10 * 1024 * 1024, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub block_max_bytes: u64,
+
+    /// Largest custom template (Data Set) in bytes.
+    #[arg(long, env = "DS_MAX_TEMPLATE_BYTES", default_value_t = 64 * 1024, value_name = "BYTES")]
+    pub max_template_bytes: usize,
+
+    /// Largest rendered record in bytes: an event whose record would be larger is a
+    /// rejected line.
+    #[arg(long, env = "DS_MAX_RECORD_BYTES", default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+
+    /// Most bytes one ingest request may render over all streams (413 above).
+    #[arg(long, env = "DS_MAX_RENDERED_BYTES", default_value_t = 256 * 1024 * 1024, value_name = "BYTES")]
+    pub max_rendered_bytes: usize,
+
+    /// Streams per account.
+    #[arg(long, env = "DS_MAX_STREAMS", default_value_t = 100, value_name = "N")]
+    pub max_streams: usize,
+
+    /// Domains per account.
+    #[arg(long, env = "DS_MAX_DOMAINS", default_value_t = 1000, value_name = "N")]
+    pub max_domains: usize,
+
+    /// Ingest tokens per account.
+    #[arg(
+        long,
+        env = "DS_MAX_INGEST_TOKENS",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub max_ingest_tokens: usize,
+
+    /// Custom headers per stream.
+    #[arg(long, env = "DS_MAX_HEADERS", default_value_t = 32, value_name = "N")]
+    pub max_headers: usize,
+
+    /// Spool bytes over all of an account's streams; past it ingest answers 429 for that
+    /// account until its endpoints catch up.
+    #[arg(long, env = "DS_ACCOUNT_SPOOL_MAX_BYTES", default_value_t = 4 << 30, value_name = "BYTES")]
+    pub account_spool_max_bytes: u64,
+
+    /// Free disk space under the data directory below which ingest answers 503, so spools
+    /// never fill the disk the database lives on.
+    #[arg(long, env = "DS_MIN_FREE_DISK", default_value_t = 1 << 30, value_name = "BYTES")]
+    pub min_free_disk: u64,
+
     /// Log format on standard output.
     #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -160,6 +223,10 @@ pub struct Settings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+fn parse_allowed(text: &str) -> Result<Allowed, String> {
+    text.parse()
 }
 
 /// A metrics token long enough not to be guessed.
@@ -185,6 +252,21 @@ impl Settings {
 }
 
 impl Settings {
+    /// The bounds on what a request or an account may cost.
+    pub fn bounds(&self) -> model::Bounds {
+        model::Bounds {
+            template_bytes: self.max_template_bytes,
+            record_bytes: self.max_record_bytes,
+            rendered_bytes: self.max_rendered_bytes,
+            streams: self.max_streams,
+            domains: self.max_domains,
+            ingest_tokens: self.max_ingest_tokens,
+            headers: self.max_headers,
+            account_spool_bytes: self.account_spool_max_bytes,
+            min_free_disk_bytes: self.min_free_disk,
+        }
+    }
+
     /// The secret-key file in force.
     pub fn effective_secret_key_file(&self) -> PathBuf {
         self.secret_key_file
@@ -211,6 +293,29 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("--metrics-token"), "{text}");
         assert!(text.contains("at least 16 characters"), "{text}");
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_bounds() {
+        let cli = Cli::try_parse_from(["data-streaming"]).unwrap();
+        assert_eq!(cli.settings.bounds(), model::Bounds::default());
+        assert_eq!(
+            u64::from(cli.settings.block_max_records),
+            engine::BlockLimits::default().max_records as u64
+        );
+        assert_eq!(
+            cli.settings.block_max_bytes,
+            engine::BlockLimits::default().max_bytes
+        );
+    }
+
+    #[test]
+    fn a_bad_destination_exception_names_the_setting() {
+        let err = Cli::try_parse_from(["data-streaming", "--allow-destinations", "10.0.0.0/8,a b"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--allow-destinations"), "{err}");
+        assert!(err.contains("neither a CIDR"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use dataplane::ingest;
 use dataplane::pipeline::{Pipeline, PipelineSettings};
+use model::endpoints::destination::{DestinationPolicy, Resolver};
+use model::endpoints::sink::Clients;
 use storage::secrets::{SecretBox, SecretError};
 use storage::{Db, DbError};
 
@@ -50,6 +52,8 @@ pub enum StartupError {
     Demo(String),
     #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
     Admin(String),
+    #[error("--max-record-bytes ({record}) must not be more than --block-max-bytes ({block})")]
+    RecordLargerThanBlock { record: usize, block: u64 },
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -66,6 +70,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        if settings.max_record_bytes as u64 > settings.block_max_bytes {
+            return Err(StartupError::RecordLargerThanBlock {
+                record: settings.max_record_bytes,
+                block: settings.block_max_bytes,
+            });
+        }
         std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.clone(),
             source,
@@ -119,13 +129,18 @@ impl Application {
         let pipeline_settings = PipelineSettings {
             limits: engine::BlockLimits {
                 max_records: settings.block_max_records as usize,
+                max_bytes: settings.block_max_bytes,
                 max_age: settings.block_max_age,
             },
             spool_dir: settings.data_dir.join("spool"),
             spool_max_bytes: settings.spool_max_bytes,
             delivery_log_retention: settings.delivery_log_retention,
+            bounds: settings.bounds(),
         };
-        let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings)
+        let clients = Clients {
+            destinations: Arc::new(destination_policy(&settings, local_addr)),
+        };
+        let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings, clients)
             .await
             .map_err(StartupError::Pipeline)?;
         let operations = routes::Operations {
@@ -143,6 +158,7 @@ impl Application {
                 sign_in_limiter: SignInLimiter::default(),
                 secrets,
                 engine: Arc::new(Engine(pipeline.clone())),
+                bounds: settings.bounds(),
             },
             settings.secure_cookies,
         )
@@ -187,6 +203,31 @@ impl Application {
         self.pipeline.flush_stats().await;
         served
     }
+}
+
+/// The destination check: the operator's exceptions (and the demo receiver, which the
+/// operator named), this server's listen address, the resolver.
+fn destination_policy(settings: &Settings, local_addr: SocketAddr) -> DestinationPolicy {
+    let mut allowed = settings.allow_destinations.clone();
+    if let Some(host) = settings
+        .demo_receiver
+        .as_deref()
+        .and_then(|url| url::Url::parse(url).ok())
+        .and_then(|url| url.host_str().map(str::to_string))
+        .and_then(|host| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+                .ok()
+        })
+    {
+        allowed.push(host);
+    }
+    let resolver = match settings.destination_dns {
+        Some(server) => Resolver::dns_server(server),
+        None => Resolver::System,
+    };
+    DestinationPolicy::new(allowed, vec![local_addr], resolver)
 }
 
 /// Unattended installs: the first account and owner from `DS_ADMIN_EMAIL`/`DS_ADMIN_PASSWORD`.
@@ -248,7 +289,21 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(sessions)
+        // Server functions read their whole body: the largest form is a stream with a
+        // template at its bound.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            console_body_limit(&state.bounds),
+        ))
         .with_state(state)
+}
+
+/// The largest console request: a stream form whose Data Set is at its bound (JSON-escaped,
+/// up to 6 bytes a byte), plus room for the rest of the form.
+fn console_body_limit(bounds: &model::Bounds) -> usize {
+    bounds
+        .template_bytes
+        .saturating_mul(6)
+        .saturating_add(1024 * 1024)
 }
 
 /// The ingest API: token-authenticated, so outside the console's sessions and CSRF guard.

@@ -99,6 +99,10 @@ pub async fn test_endpoint(stream: StreamForm) -> Result<EndpointTestResult, App
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
+            state
+                .bounds
+                .check_stream_form(&stream)
+                .map_err(AppError::InvalidFields)?;
             // Only what the test uses: the endpoint, the data source and the template.
             let errors: Vec<_> = stream
                 .parse()
@@ -118,6 +122,7 @@ pub async fn test_endpoint(stream: StreamForm) -> Result<EndpointTestResult, App
             let template = stream.compile_template().map_err(invalid)?;
             let mut endpoint = model::EndpointSettings::parse(&stream.endpoint)
                 .map_err(AppError::InvalidFields)?;
+            crate::backend::check_destination(&state, &endpoint).await?;
             let saved = match stream.id {
                 Some(id) => Some(
                     state

@@ -26,6 +26,8 @@ pub async fn add_domain(name: String) -> Result<Domain, AppError> {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::domain_name("name", &name)?;
+            let count = state.db.domains(user.account_id).await?.len();
+            crate::backend::check_count(count, state.bounds.domains, "domains", "--max-domains")?;
             let domain = state.db.create_domain(user.account_id, &name).await?;
             crate::backend::apply_configuration(&state, user.account_id).await?;
             Ok(domain)

@@ -44,7 +44,16 @@ pub async fn save_stream(stream: StreamForm) -> Result<i64, AppError> {
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            let parsed = stream.parse().map_err(AppError::InvalidFields)?;
+            let parsed = crate::backend::parse_stream_form(&state, &stream).await?;
+            if stream.id.is_none() {
+                let count = state.db.stream_summaries(user.account_id).await?.len();
+                crate::backend::check_count(
+                    count,
+                    state.bounds.streams,
+                    "streams",
+                    "--max-streams",
+                )?;
+            }
             match state
                 .db
                 .save_stream(user.account_id, stream.id, &parsed, &state.secrets)

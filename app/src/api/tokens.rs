@@ -26,6 +26,13 @@ pub async fn create_ingest_token(name: String) -> Result<CreatedToken, AppError>
             let state = state()?;
             let user = auth::require_editor(&state).await?;
             let name = crate::validation::required("name", &name)?;
+            let count = state.db.ingest_tokens(user.account_id).await?.len();
+            crate::backend::check_count(
+                count,
+                state.bounds.ingest_tokens,
+                "ingest tokens",
+                "--max-ingest-tokens",
+            )?;
             let (token, hash) = tokens::new_token();
             let prefix: String = token.chars().take(10).collect();
             let listed = state

@@ -28,6 +28,12 @@ pub trait EngineControl: Send + Sync {
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).
     fn spool_depth(&self, stream_id: i64) -> EngineFuture<model::SpoolDepth>;
+    /// The destination check on the endpoint's hosts: a field error for each field that
+    /// names a refused destination (private, loopback, this server…).
+    fn check_destination(
+        &self,
+        endpoint: model::EndpointSettings,
+    ) -> EngineFuture<Vec<model::FieldError>>;
     /// Sends one sample block ([`engine::sample_block`]) rendered with `template` to the
     /// endpoint (secrets filled in), once and without retries; reports what it answered.
     fn test_endpoint(
@@ -48,6 +54,44 @@ pub async fn apply_configuration(state: &AppState, account_id: i64) -> Result<()
         .map_err(|e| auth::internal("applying the configuration", e))
 }
 
+/// A stream form within the server's bounds and to an allowed destination, parsed; or
+/// the field errors saying why not (sizes first: nothing large is parsed).
+pub async fn parse_stream_form(
+    state: &AppState,
+    form: &model::StreamForm,
+) -> Result<model::stream::ParsedStream, AppError> {
+    state
+        .bounds
+        .check_stream_form(form)
+        .map_err(AppError::InvalidFields)?;
+    let parsed = form.parse().map_err(AppError::InvalidFields)?;
+    check_destination(state, &parsed.config.endpoint).await?;
+    Ok(parsed)
+}
+
+/// The destination check on an endpoint's hosts, as field errors.
+pub async fn check_destination(
+    state: &AppState,
+    endpoint: &model::EndpointSettings,
+) -> Result<(), AppError> {
+    let refused = state.engine.check_destination(endpoint.clone()).await;
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::InvalidFields(refused))
+    }
+}
+
+/// Refuses one more of something an account holds `count` of, past its bound.
+pub fn check_count(count: usize, bound: usize, what: &str, setting: &str) -> Result<(), AppError> {
+    if count >= bound {
+        return Err(AppError::Conflict(model::bounds::count_reached(
+            count, what, setting,
+        )));
+    }
+    Ok(())
+}
+
 /// Shared by every request handler and server function (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
@@ -56,6 +100,8 @@ pub struct AppState {
     pub sign_in_limiter: SignInLimiter,
     pub secrets: secrets::SecretBox,
     pub engine: std::sync::Arc<dyn EngineControl>,
+    /// The operator's bounds on what an account may create.
+    pub bounds: model::Bounds,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

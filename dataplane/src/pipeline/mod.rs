@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use engine::{BlockLimits, DomainFilter, FieldSet, RoutingTable, StreamSpec, Template};
 use model::endpoints::sink::{Clients, OutgoingBlock, Sink};
-use model::{Domains, EndpointSettings, EndpointTestResult, SpoolDepth};
+use model::{Domains, EndpointSettings, EndpointTestResult, FieldError, SpoolDepth};
 use storage::secrets::SecretBox;
 use storage::{Db, DbError};
 
@@ -36,6 +36,8 @@ pub struct PipelineSettings {
     pub spool_max_bytes: u64,
     /// How long the delivery log keeps an attempt.
     pub delivery_log_retention: std::time::Duration,
+    /// What one request or one account may cost.
+    pub bounds: model::Bounds,
 }
 
 /// What ingest needs for one account, swapped whole on every reload.
@@ -69,11 +71,17 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Loads every account's configuration and starts the workers of its active streams.
+    /// `clients`: what the sinks connect with (the destination check).
     pub async fn start(
         db: Db,
         secrets: SecretBox,
         settings: PipelineSettings,
+        clients: Clients,
     ) -> Result<Pipeline, DbError> {
+        // The free-disk floor is measured here, before any stream has a spool.
+        if let Err(e) = std::fs::create_dir_all(&settings.spool_dir) {
+            tracing::error!(error = %e, dir = %settings.spool_dir.display(), "spool folder cannot be created");
+        }
         let stats = Arc::new(Stats::default());
         stats::spawn_writer(stats.clone(), db.clone(), settings.delivery_log_retention);
         let pipeline = Pipeline {
@@ -82,7 +90,7 @@ impl Pipeline {
                 db,
                 secrets,
                 settings,
-                clients: Clients::default(),
+                clients,
                 accounts: RwLock::default(),
                 tokens: RwLock::default(),
                 workers: Mutex::default(),
@@ -118,6 +126,18 @@ impl Pipeline {
         })
         .await
         .map_err(std::io::Error::other)?
+    }
+
+    pub fn bounds(&self) -> &model::Bounds {
+        &self.inner.settings.bounds
+    }
+
+    /// The free bytes under the spool when they are below the floor (`--min-free-disk`):
+    /// spools must never fill the disk the database lives on.
+    pub fn free_disk_below_floor(&self) -> Option<u64> {
+        let stat = rustix::fs::statvfs(&self.inner.settings.spool_dir).ok()?;
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        (free < self.inner.settings.bounds.min_free_disk_bytes).then_some(free)
     }
 
     pub fn stats(&self) -> &Stats {
@@ -315,6 +335,31 @@ impl Pipeline {
         tokio::task::spawn_blocking(move || spool.depth())
             .await
             .unwrap_or_default()
+    }
+
+    /// The destination check on the endpoint's hosts (at save and test time): a field
+    /// error for each field naming a refused destination. Names that do not resolve yet
+    /// pass; every connection is checked again.
+    pub async fn check_destination(&self, endpoint: &EndpointSettings) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        for address in endpoint.endpoint().addresses() {
+            if errors.iter().any(|e| e.field == address.field) {
+                continue;
+            }
+            if let Err(refusal) = self
+                .inner
+                .clients
+                .destinations
+                .check_destination(&address.host, address.port)
+                .await
+            {
+                errors.push(FieldError::new(
+                    address.field,
+                    format!("{}: {refusal}", address.label),
+                ));
+            }
+        }
+        errors
     }
 
     /// Sends one sample block ([`engine::sample_block`]) rendered with `template` to the

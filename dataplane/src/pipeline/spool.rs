@@ -109,8 +109,9 @@ impl Spool {
         self.bytes.load(Ordering::Relaxed) >= self.max_bytes
     }
 
-    /// Appends records (each followed by `\n`), sealing blocks at the record limit. Writes
-    /// whole runs of records at once: per record only a newline search (memchr).
+    /// Appends records (each followed by `\n`), sealing blocks at the record limit and
+    /// before a record would take a block past the byte limit. Writes whole runs of records
+    /// at once: per record only a newline search (memchr).
     pub fn append(&self, records: &[u8]) -> io::Result<()> {
         let mut open = self.lock();
         let now = Instant::now();
@@ -121,28 +122,29 @@ impl Spool {
                 open.file = Some(BufWriter::with_capacity(256 * 1024, file));
                 open.first_record_at = Some(now);
             }
-            // The records that fit in the open block: up to the room-th newline (a last
-            // record without its newline counts too).
+            // The records that fit in the open block (a last record without its newline
+            // counts too).
             let room = self.limits.max_records.saturating_sub(open.records).max(1);
-            let mut count = 0;
-            let mut run = rest;
-            for newline in memchr::memchr_iter(b'\n', rest) {
-                count += 1;
-                if count == room {
-                    run = &rest[..=newline];
+            let byte_room = self.limits.max_bytes.saturating_sub(open.bytes);
+            let (mut count, mut end, mut block_full) = (0, 0, false);
+            while count < room && end < rest.len() {
+                let next_end =
+                    memchr::memchr(b'\n', &rest[end..]).map_or(rest.len(), |i| end + i + 1);
+                if next_end as u64 > byte_room && open.records + count > 0 {
+                    block_full = true;
                     break;
                 }
-            }
-            if run.len() == rest.len() && !rest.ends_with(b"\n") {
                 count += 1;
+                end = next_end;
             }
+            let run = &rest[..end];
             if let Some(file) = open.file.as_mut() {
                 file.write_all(run)?;
             }
             open.records += count;
             open.bytes += run.len() as u64;
             self.bytes.fetch_add(run.len() as u64, Ordering::Relaxed);
-            if open.records >= self.limits.max_records {
+            if block_full || open.records >= self.limits.max_records {
                 self.seal(&mut open)?;
             }
             rest = &rest[run.len()..];
@@ -152,6 +154,11 @@ impl Spool {
             file.flush()?;
         }
         Ok(())
+    }
+
+    /// Bytes on disk, open block included.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// When the open block must be sealed (its age limit), if one is open.
@@ -303,7 +310,46 @@ mod tests {
     fn limits(max_records: usize) -> BlockLimits {
         BlockLimits {
             max_records,
+            max_bytes: u64::MAX,
             max_age: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn seals_before_a_record_would_pass_the_byte_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = BlockLimits {
+            max_bytes: 20,
+            ..limits(1000)
+        };
+        let spool = Spool::open(dir.path().to_path_buf(), limits, u64::MAX).unwrap();
+        // 8 bytes each: two fit in 20 bytes, a third would not.
+        spool
+            .append(b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n{\"a\":5}\n")
+            .unwrap();
+        // A record larger than the limit is a block of its own.
+        spool
+            .append(b"{\"big\":\"0123456789abcdef\"}\n{\"a\":6}\n")
+            .unwrap();
+        spool.seal_now().unwrap();
+        let bodies: Vec<String> = spool
+            .pending()
+            .unwrap()
+            .iter()
+            .map(|b| String::from_utf8(spool.load(b).unwrap().body.to_vec()).unwrap())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                "{\"a\":1}\n{\"a\":2}",
+                "{\"a\":3}\n{\"a\":4}",
+                "{\"a\":5}",
+                "{\"big\":\"0123456789abcdef\"}",
+                "{\"a\":6}"
+            ]
+        );
+        for block in spool.pending().unwrap() {
+            assert!(fs::metadata(&block.path).unwrap().len() <= 20 || block.records == 1);
         }
     }
 

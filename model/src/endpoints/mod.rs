@@ -6,6 +6,8 @@
 //! its `pub mod`, and one line each in [`TYPES`], [`EndpointSettings`] (tagged with the
 //! type's id), [`EndpointSettings::endpoint`] and `endpoint_mut`.
 
+#[cfg(feature = "sink")]
+pub mod destination;
 pub mod form;
 pub mod http;
 pub mod kafka;
@@ -133,6 +135,9 @@ pub trait Endpoint: Send + Sync {
     /// The fields that name where data goes. Stored secrets only go where they were
     /// saved for: when this changes, they must be entered again.
     fn destination(&self) -> String;
+    /// The hosts it connects to, each with the field that names it: the destination check
+    /// runs on these when the stream is saved or tested (and on every connection).
+    fn addresses(&self) -> Vec<DestinationAddress>;
     /// Its secret fields.
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>>;
     /// Its part of the form, secrets left out.
@@ -140,6 +145,36 @@ pub trait Endpoint: Send + Sync {
     /// Its sink: the one place its I/O is built (with its outbound client).
     #[cfg(feature = "sink")]
     fn sink(&self, clients: &sink::Clients) -> Result<std::sync::Arc<dyn sink::Sink>, String>;
+}
+
+/// A host an endpoint connects to, and the form field that names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DestinationAddress {
+    /// The form field (`endpoint.url`), for a field error.
+    pub field: &'static str,
+    /// Its label ("Endpoint URL"), to start the message with.
+    pub label: &'static str,
+    /// A name or an address (IPv6 without brackets).
+    pub host: String,
+    pub port: u16,
+}
+
+impl DestinationAddress {
+    /// The host and port of an `http(s)://` URL.
+    pub fn of_url(field: &'static str, label: &'static str, url: &HttpUrl) -> DestinationAddress {
+        let url = url.url();
+        DestinationAddress {
+            field,
+            label,
+            host: url
+                .host_str()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port: url.port_or_known_default().unwrap_or(0),
+        }
+    }
 }
 
 /// An endpoint type: what the form shows for it and how its fields are parsed.

@@ -5,7 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+
+use super::destination::{DestinationError, DestinationPolicy};
 
 /// A sealed block on its way out. `id` is fixed per block so receivers can de-duplicate
 /// a block delivered twice (at-least-once).
@@ -42,23 +46,119 @@ pub struct Acknowledged {
 pub type DeliveryFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Acknowledged, DeliveryError>> + Send + 'a>>;
 
-/// The outbound clients the sinks share. Each type builds its connections in one place
-/// (its sink's constructor), so a destination check can be added there.
-#[derive(Clone)]
+/// What the sinks build their outbound clients with: the destination check, so every
+/// connection goes to an address it allowed (see [`super::destination`]).
+#[derive(Clone, Debug)]
 pub struct Clients {
-    /// HTTP endpoints. A redirect would turn the POST into a GET and carry the custom
-    /// (secret) headers to another host: 3xx is an error instead.
-    pub http: reqwest::Client,
+    pub destinations: Arc<DestinationPolicy>,
 }
 
-impl Default for Clients {
-    fn default() -> Self {
-        Clients {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+/// The header every HTTP delivery carries; this server's ingest refuses requests with it,
+/// so no stream delivers into a Data Streaming ingest (no loops between streams).
+pub const HOP_HEADER: &str = "X-Data-Streaming-Hop";
+
+impl Clients {
+    /// An HTTP client for one endpoint (`port`: its URL's): names resolved and checked by
+    /// the destination policy, addresses written in the URL checked by the sink. A redirect
+    /// would turn the POST into a GET and carry the custom (secret) headers to another
+    /// host: 3xx is an error instead. No proxy: the checked address is the one connected to.
+    pub fn http(&self, port: u16) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(CheckedResolver {
+                destinations: self.destinations.clone(),
+                port,
+            }))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))
+    }
+
+    /// The HTTP client of the S3 SDK, resolving through the destination policy.
+    pub fn s3_http(&self) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_with_resolver(CheckedResolver {
+                destinations: self.destinations.clone(),
+                port: 0,
+            })
+    }
+
+    /// An address written in a URL (no resolver runs for it): checked here.
+    pub fn check_literal(&self, url: &url::Url) -> Result<(), DeliveryError> {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            _ => return Ok(()),
+        };
+        let port = url.port_or_known_default().unwrap_or(0);
+        self.destinations
+            .check(&ip.to_string(), std::net::SocketAddr::new(ip, port))
+            .map_err(|refusal| DeliveryError::Terminal {
+                reason: refusal.to_string(),
+            })
+    }
+}
+
+impl DeliveryError {
+    /// A client error that the destination check caused, if it did.
+    pub fn from_destination(error: &(dyn std::error::Error + 'static)) -> Option<DeliveryError> {
+        DestinationError::find_in(error).map(DeliveryError::from)
+    }
+}
+
+/// Refused for good is terminal (the operator or the user must change something); not
+/// resolvable now is retried.
+impl From<&DestinationError> for DeliveryError {
+    fn from(error: &DestinationError) -> DeliveryError {
+        match error {
+            DestinationError::Refused(refusal) => DeliveryError::Terminal {
+                reason: refusal.to_string(),
+            },
+            unresolved => DeliveryError::Retryable {
+                reason: unresolved.to_string(),
+                retry_after: None,
+            },
         }
+    }
+}
+
+/// Resolves a destination name for a client, returning only the addresses the policy
+/// allows (the client connects to those).
+#[derive(Clone, Debug)]
+struct CheckedResolver {
+    destinations: Arc<DestinationPolicy>,
+    /// 0 when the client does not say (S3).
+    port: u16,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.clone();
+        Box::pin(async move {
+            let addrs = resolver
+                .destinations
+                .resolve(name.as_str(), resolver.port)
+                .await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+impl aws_smithy_runtime_api::client::dns::ResolveDns for CheckedResolver {
+    fn resolve_dns<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> aws_smithy_runtime_api::client::dns::DnsFuture<'a> {
+        use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDnsError};
+        DnsFuture::new(async move {
+            self.destinations
+                .resolve(name, self.port)
+                .await
+                .map(|addrs| addrs.into_iter().map(|a| a.ip()).collect())
+                .map_err(ResolveDnsError::new)
+        })
     }
 }
 

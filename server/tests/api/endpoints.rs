@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::delivery::{HOST, event, ingest, save_stream, setup};
 use crate::helpers::{required_env, unique};
 
-fn s3_client() -> aws_sdk_s3::Client {
+pub fn s3_client() -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .endpoint_url(required_env("DS_TEST_S3_ENDPOINT"))
@@ -34,7 +34,7 @@ fn s3_client() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
-fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> StreamForm {
+pub fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> StreamForm {
     let mut s = StreamForm {
         name: format!("S3 {content_type}"),
         template: "custom".into(),
@@ -56,7 +56,7 @@ fn s3_stream(domain_id: i64, bucket: &str, content_type: &str, secret: &str) -> 
 }
 
 /// Every object of the bucket: (key, content type, decompressed body).
-async fn objects(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, String, String)> {
+pub async fn objects(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, String, String)> {
     let listed = client
         .list_objects_v2()
         .bucket(bucket)
@@ -216,7 +216,7 @@ async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
     assert_eq!(record["id"], "req-000001");
 }
 
-async fn create_topic(bootstrap: &str, topic: &str) {
+pub async fn create_topic(bootstrap: &str, topic: &str) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()
@@ -231,7 +231,7 @@ async fn create_topic(bootstrap: &str, topic: &str) {
 }
 
 /// A consumer of every message of `topic`, from the first.
-fn consumer_from_start(bootstrap: &str, topic: &str) -> StreamConsumer {
+pub fn consumer_from_start(bootstrap: &str, topic: &str) -> StreamConsumer {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", unique("ds-test"))

@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use app::backend::Db;
+use clap::Parser;
 use reqwest::StatusCode;
-use server::settings::{LogFormat, Settings};
+use server::settings::{Cli, LogFormat, Settings};
 use server::startup::Application;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -66,29 +67,22 @@ pub async fn fresh_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
-/// The server's settings for a test: port 0, SQLite in `data_dir`, no demo.
+/// The server's settings for a test: the defaults, on port 0, SQLite in `data_dir`, no
+/// demo; the test services on loopback are allowed destinations (this server's own
+/// address stays refused).
 pub fn test_settings(data_dir: &std::path::Path) -> Settings {
-    Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.to_path_buf(),
-        database_url: None,
-        site_root: data_dir.join("site"),
-        secure_cookies: false,
-        admin_email: None,
-        admin_password: None,
-        admin_account: "My account".into(),
-        secret_key: None,
-        secret_key_file: None,
-        block_max_records: 2000,
-        block_max_age: std::time::Duration::from_secs(60),
-        ingest_max_body: 16 * 1024 * 1024,
-        spool_max_bytes: 1 << 30,
-        demo_receiver: None,
-        demo_rate: 0,
-        delivery_log_retention: std::time::Duration::from_secs(7 * 86_400),
-        metrics_token: None,
-        log_format: LogFormat::Text,
-    }
+    let mut settings = Cli::try_parse_from(["data-streaming"])
+        .expect("the default settings parse")
+        .settings;
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = data_dir.to_path_buf();
+    settings.database_url = None;
+    settings.site_root = data_dir.join("site");
+    settings.demo_rate = 0;
+    settings.allow_destinations = vec!["127.0.0.0/8".parse().unwrap()];
+    // Test machines' disks are small: the floor is for production.
+    settings.min_free_disk = 0;
+    settings
 }
 
 #[derive(Clone, Copy, Debug)]

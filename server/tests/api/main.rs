@@ -2,7 +2,9 @@
 //! One binary (modules below) so the stack links once.
 
 mod accounts;
+mod bounds;
 mod delivery;
+mod destinations;
 mod durability;
 mod endpoints;
 mod health;

@@ -127,6 +127,14 @@ impl Endpoint for HttpSettings {
         self.url.as_str().to_string()
     }
 
+    fn addresses(&self) -> Vec<super::DestinationAddress> {
+        vec![super::DestinationAddress::of_url(
+            "endpoint.url",
+            "Endpoint URL",
+            &self.url,
+        )]
+    }
+
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
         self.headers
             .iter_mut()

@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::HttpSettings;
 use crate::endpoints::sink::{
-    Acknowledged, Clients, DeliveryError, DeliveryFuture, OutgoingBlock, Sink,
+    Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
 };
 
 /// Receivers can de-duplicate on this header (delivery is at-least-once).
@@ -22,6 +22,7 @@ const ANSWER_READ_BYTES: usize = 4096;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct HttpSink {
+    clients: Clients,
     client: reqwest::Client,
     url: reqwest::Url,
     /// Custom headers, values from the stream's (decrypted) secrets.
@@ -44,27 +45,33 @@ impl HttpSink {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
+        let url = settings.url.url().clone();
         Ok(HttpSink {
-            client: clients.http.clone(),
-            url: settings.url.url().clone(),
+            clients: clients.clone(),
+            client: clients.http(url.port_or_known_default().unwrap_or(0))?,
+            url,
             headers,
         })
     }
 
     async fn post(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
+        self.clients.check_literal(&self.url)?;
         let response = self
             .client
             .post(self.url.clone())
             .headers(self.headers.clone())
             .header(CONTENT_TYPE, "application/x-ndjson")
             .header(BLOCK_ID_HEADER, block.id.to_string())
+            .header(HOP_HEADER, "1")
             .timeout(TIMEOUT)
             .body(block.body.clone())
             .send()
             .await
-            .map_err(|e| DeliveryError::Retryable {
-                reason: describe_request_error(&e),
-                retry_after: None,
+            .map_err(|e| {
+                DeliveryError::from_destination(&e).unwrap_or_else(|| DeliveryError::Retryable {
+                    reason: describe_request_error(&e),
+                    retry_after: None,
+                })
             })?;
         let status = response.status();
         if status.is_success() {
@@ -138,10 +145,11 @@ impl Sink for HttpSink {
     }
 }
 
+/// 508 Loop Detected is what a Data Streaming ingest answers a delivery: retrying loops.
 fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
+        || (status.is_server_error() && status != StatusCode::LOOP_DETECTED)
 }
 
 fn describe_request_error(e: &reqwest::Error) -> String {
@@ -168,7 +176,7 @@ mod tests {
         for code in [408, 429, 500, 502, 503, 504] {
             assert!(is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
         }
-        for code in [400, 401, 403, 404, 413, 422] {
+        for code in [400, 401, 403, 404, 413, 422, 508] {
             assert!(!is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
         }
     }

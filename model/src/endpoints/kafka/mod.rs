@@ -69,6 +69,18 @@ impl Endpoint for KafkaSettings {
         self.bootstrap_servers.to_string()
     }
 
+    fn addresses(&self) -> Vec<super::DestinationAddress> {
+        self.bootstrap_servers
+            .host_ports()
+            .map(|(host, port)| super::DestinationAddress {
+                field: "endpoint.bootstrap_servers",
+                label: "Bootstrap Servers",
+                host: host.to_string(),
+                port,
+            })
+            .collect()
+    }
+
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
         Vec::new()
     }
@@ -83,9 +95,12 @@ impl Endpoint for KafkaSettings {
     #[cfg(feature = "sink")]
     fn sink(
         &self,
-        _clients: &super::sink::Clients,
+        clients: &super::sink::Clients,
     ) -> Result<std::sync::Arc<dyn super::sink::Sink>, String> {
-        Ok(std::sync::Arc::new(sink::KafkaSink::new(self.clone())?))
+        Ok(std::sync::Arc::new(sink::KafkaSink::new(
+            clients,
+            self.clone(),
+        )))
     }
 }
 
@@ -141,6 +156,15 @@ impl BootstrapServers {
 
     pub fn servers(&self) -> &[String] {
         &self.0
+    }
+
+    /// Each server's host (IPv6 without brackets) and port, as parsing checked them.
+    pub fn host_ports(&self) -> impl Iterator<Item = (&str, u16)> {
+        self.0.iter().filter_map(|server| {
+            let (host, port) = server.rsplit_once(':')?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            Some((host, port.parse().ok()?))
+        })
     }
 }
 

@@ -9,34 +9,53 @@ use rdkafka::producer::Producer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::KafkaSettings;
-use crate::endpoints::sink::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+use crate::endpoints::destination::DestinationError;
+use crate::endpoints::sink::{
+    Acknowledged, Clients, DeliveryError, DeliveryFuture, OutgoingBlock, Sink,
+};
 
 /// How long librdkafka keeps trying one message before it reports a failure (the block is
 /// then retried whole by the retry policy: at-least-once). Short enough that an unreachable
 /// cluster shows on the stream within seconds; a block (≤ 2,000 small messages) needs far less.
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The destination check for Kafka. The rdkafka crate offers no hook into librdkafka's
+/// own connections, so before each block (and each endpoint test) the sink resolves and
+/// checks the bootstrap servers, builds the producer only once they passed, then reads
+/// the cluster's metadata and checks every broker address it advertises before producing;
+/// a refused broker drops the producer and its connections.
 pub struct KafkaSink {
-    /// Replaced after a fatal error (e.g. fenced after a broker restart): an idempotent
-    /// producer cannot recover by itself.
-    producer: std::sync::Mutex<FutureProducer>,
+    clients: Clients,
+    /// Built once the bootstrap servers passed the check; replaced after a fatal error
+    /// (e.g. fenced after a broker restart): an idempotent producer cannot recover by
+    /// itself.
+    producer: std::sync::Mutex<Option<FutureProducer>>,
     config: KafkaSettings,
 }
 
 impl KafkaSink {
-    pub fn new(config: KafkaSettings) -> Result<KafkaSink, String> {
-        let producer = build_producer(&config)?;
-        Ok(KafkaSink {
-            producer: std::sync::Mutex::new(producer),
+    pub fn new(clients: &Clients, config: KafkaSettings) -> KafkaSink {
+        KafkaSink {
+            clients: clients.clone(),
+            producer: std::sync::Mutex::new(None),
             config,
-        })
+        }
     }
 
-    fn producer(&self) -> FutureProducer {
-        self.producer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<FutureProducer>> {
+        self.producer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The producer, built on first use (after the bootstrap servers passed the check).
+    fn producer(&self) -> Result<FutureProducer, DeliveryError> {
+        let mut slot = self.slot();
+        if let Some(producer) = slot.as_ref() {
+            return Ok(producer.clone());
+        }
+        let producer =
+            build_producer(&self.config).map_err(|reason| DeliveryError::Terminal { reason })?;
+        *slot = Some(producer.clone());
+        Ok(producer)
     }
 
     /// After a fatal producer error, or a broker that no longer knows the producer (a
@@ -53,15 +72,70 @@ impl KafkaSink {
         );
         if stale || producer.client().fatal_error().is_some() {
             tracing::warn!(?code, "Kafka producer unusable: starting a new one");
-            match build_producer(&self.config) {
-                Ok(fresh) => *self.producer.lock().unwrap_or_else(|p| p.into_inner()) = fresh,
-                Err(e) => tracing::error!(error = %e, "Kafka producer could not be rebuilt"),
-            }
+            *self.slot() = None;
         }
     }
 
+    async fn check_addresses<'a>(
+        &self,
+        addresses: impl Iterator<Item = (&'a str, u16)>,
+    ) -> Result<(), DeliveryError> {
+        for (host, port) in addresses {
+            // A name that does not resolve is librdkafka's to retry (other servers may
+            // answer); a refused address is never connected to.
+            if let Err(refused @ DestinationError::Refused(_)) =
+                self.clients.destinations.resolve(host, port).await
+            {
+                return Err(DeliveryError::from(&refused));
+            }
+        }
+        Ok(())
+    }
+
+    /// The brokers the cluster advertises, checked like the bootstrap servers.
+    async fn check_advertised_brokers(
+        &self,
+        producer: &FutureProducer,
+    ) -> Result<(), DeliveryError> {
+        let metadata = tokio::task::spawn_blocking({
+            let producer = producer.clone();
+            let topic = self.config.topic.as_str().to_string();
+            move || {
+                producer
+                    .client()
+                    .fetch_metadata(Some(&topic), MESSAGE_TIMEOUT)
+                    .map(|m| {
+                        m.brokers()
+                            .iter()
+                            .map(|b| (b.host().to_string(), b.port()))
+                            .collect::<Vec<_>>()
+                    })
+            }
+        })
+        .await
+        .map_err(|e| DeliveryError::Retryable {
+            reason: format!("Kafka metadata: {e}"),
+            retry_after: None,
+        })?
+        .map_err(classify)?;
+        let brokers = metadata
+            .iter()
+            .map(|(host, port)| (host.as_str(), u16::try_from(*port).unwrap_or(0)));
+        if let Err(refused) = self.check_addresses(brokers).await {
+            // Its connections close with it.
+            *self.slot() = None;
+            return Err(DeliveryError::Terminal {
+                reason: format!("a broker the cluster advertises: {refused}"),
+            });
+        }
+        Ok(())
+    }
+
     async fn produce(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
-        let producer = self.producer();
+        self.check_addresses(self.config.bootstrap_servers.host_ports())
+            .await?;
+        let producer = self.producer()?;
+        self.check_advertised_brokers(&producer).await?;
         match self.produce_with(&producer, block).await {
             Ok(()) => Ok(Acknowledged {
                 answer: format!("Kafka acknowledged {} messages", block.records),
@@ -131,9 +205,13 @@ fn classify(error: KafkaError) -> DeliveryError {
         Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
             "Kafka: unknown topic".to_string()
         }
-        Some(RDKafkaErrorCode::MessageTimedOut) => {
-            "Kafka: cluster unreachable or not acknowledging (timed out)".to_string()
-        }
+        Some(
+            RDKafkaErrorCode::MessageTimedOut
+            | RDKafkaErrorCode::OperationTimedOut
+            | RDKafkaErrorCode::RequestTimedOut
+            | RDKafkaErrorCode::BrokerTransportFailure
+            | RDKafkaErrorCode::AllBrokersDown,
+        ) => "Kafka: cluster unreachable or not acknowledging (timed out)".to_string(),
         _ => format!("Kafka: {error}"),
     };
     match code {

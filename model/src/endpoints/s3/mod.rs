@@ -164,6 +164,14 @@ impl Endpoint for S3Settings {
         format!("{} {}", self.host_url.as_str(), self.bucket.as_str())
     }
 
+    fn addresses(&self) -> Vec<super::DestinationAddress> {
+        vec![super::DestinationAddress::of_url(
+            "endpoint.host_url",
+            "Host URL",
+            &self.host_url,
+        )]
+    }
+
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
         vec![SecretField {
             key: "secret_key".into(),
@@ -187,9 +195,9 @@ impl Endpoint for S3Settings {
     #[cfg(feature = "sink")]
     fn sink(
         &self,
-        _clients: &super::sink::Clients,
+        clients: &super::sink::Clients,
     ) -> Result<std::sync::Arc<dyn super::sink::Sink>, String> {
-        Ok(std::sync::Arc::new(sink::S3Sink::new(self)?))
+        Ok(std::sync::Arc::new(sink::S3Sink::new(clients, self)?))
     }
 }
 

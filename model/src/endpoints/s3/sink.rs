@@ -12,7 +12,9 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{S3ContentType, S3Settings};
-use crate::endpoints::sink::{Acknowledged, DeliveryError, DeliveryFuture, OutgoingBlock, Sink};
+use crate::endpoints::sink::{
+    Acknowledged, Clients, DeliveryError, DeliveryFuture, OutgoingBlock, Sink,
+};
 
 /// Errors that a retry cannot fix: the settings (bucket, keys) must change first.
 const TERMINAL_CODES: [&str; 7] = [
@@ -26,6 +28,8 @@ const TERMINAL_CODES: [&str; 7] = [
 ];
 
 pub struct S3Sink {
+    clients: Clients,
+    host_url: url::Url,
     client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
@@ -52,7 +56,7 @@ fn format_utc(at: std::time::SystemTime) -> String {
 }
 
 impl S3Sink {
-    pub fn new(settings: &S3Settings) -> Result<S3Sink, String> {
+    pub fn new(clients: &Clients, settings: &S3Settings) -> Result<S3Sink, String> {
         let secret_key = settings
             .secret_key
             .value()
@@ -69,6 +73,7 @@ impl S3Sink {
                 "data-streaming",
             ))
             .force_path_style(true)
+            .http_client(clients.s3_http())
             // A stalled host must fail the attempt (then retried), not hang delivery.
             .timeout_config(
                 aws_sdk_s3::config::timeout::TimeoutConfig::builder()
@@ -78,6 +83,8 @@ impl S3Sink {
             )
             .build();
         Ok(S3Sink {
+            clients: clients.clone(),
+            host_url: settings.host_url.url().clone(),
             client: aws_sdk_s3::Client::from_conf(s3_config),
             bucket: settings.bucket.as_str().to_string(),
             prefix: settings.prefix.clone(),
@@ -86,6 +93,7 @@ impl S3Sink {
     }
 
     async fn put(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
+        self.clients.check_literal(&self.host_url)?;
         let body = match self.content_type {
             S3ContentType::PlainText => block.body.clone(),
             S3ContentType::Gzip => gzip(&block.body)?.into(),
@@ -125,7 +133,13 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
         })
 }
 
-fn classify<E: ProvideErrorMetadata>(error: SdkError<E, HttpResponse>) -> DeliveryError {
+fn classify<E>(error: SdkError<E, HttpResponse>) -> DeliveryError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let Some(refused) = DeliveryError::from_destination(&error) {
+        return refused;
+    }
     let status = error.raw_response().map(|r| r.status().as_u16());
     let code = error.code().map(str::to_string);
     let reason = match (&code, status) {
