@@ -137,7 +137,9 @@ pub async fn ingest(
         {
             let chunk = chunks.entry(stream.id).or_default();
             line_marks.push((stream.id, chunk.records.len(), kept));
+            chunk.received += 1;
             if !kept {
+                chunk.sampled_out += 1;
                 continue;
             }
             let before = chunk.records.len();
@@ -153,10 +155,13 @@ pub async fn ingest(
             rendered += chunk.records.len() - before;
         }
         if let Some(stream_id) = too_large {
-            for (id, len, _) in &line_marks {
+            // Rare: take back what this line added (one more lookup per stream only here).
+            for (id, len, kept) in &line_marks {
                 if let Some(chunk) = chunks.get_mut(id) {
                     rendered -= chunk.records.len() - len;
                     chunk.records.truncate(*len);
+                    chunk.received -= 1;
+                    chunk.sampled_out -= u64::from(!kept);
                 }
             }
             answer.reject(
@@ -168,12 +173,6 @@ pub async fn ingest(
                 ),
             );
             continue;
-        }
-        for (id, _, kept) in &line_marks {
-            if let Some(chunk) = chunks.get_mut(id) {
-                chunk.received += 1;
-                chunk.sampled_out += u64::from(!kept);
-            }
         }
         answer.accepted += 1;
         if rendered > bounds.rendered_bytes {

@@ -10,21 +10,6 @@ use crate::delivery::{HOST, event, http_stream, ingest, save_stream, setup_on, w
 use crate::helpers::Storage;
 use crate::receiver::Receiver;
 
-async fn try_save(
-    owner: &crate::helpers::Browser,
-    stream: &app::model::StreamForm,
-) -> (u16, Value) {
-    let r = owner
-        .client
-        .post(format!("{}/api/save_stream", owner.address))
-        .header("Origin", &owner.address)
-        .json(&json!({ "stream": stream }))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 fn big_event(i: usize, uri_len: usize) -> String {
     json!({"host": HOST, "request_id": format!("req-{i:06}"), "request_uri": "u".repeat(uri_len)})
         .to_string()
@@ -151,7 +136,13 @@ async fn an_account_cannot_create_more_than_its_bounds() {
     let url = "http://127.0.0.1:9/in";
     // Template size.
     let large = format!(r#"{{"id": "$request_id", "pad": "{}"}}"#, "x".repeat(1024));
-    let (code, answer) = try_save(&s.owner, &http_stream("Large", url, s.domain_id, &large)).await;
+    let (code, answer) = s
+        .owner
+        .send_stream(
+            "save_stream",
+            &http_stream("Large", url, s.domain_id, &large),
+        )
+        .await;
     assert_eq!(code, 422, "{answer}");
     assert_eq!(
         answer["InvalidFields"][0],
@@ -165,7 +156,7 @@ async fn an_account_cannot_create_more_than_its_bounds() {
             value: "v".into(),
         });
     }
-    let (code, answer) = try_save(&s.owner, &headers).await;
+    let (code, answer) = s.owner.send_stream("save_stream", &headers).await;
     assert_eq!(code, 422, "{answer}");
     assert_eq!(
         answer["InvalidFields"][0]["message"],
@@ -179,11 +170,13 @@ async fn an_account_cannot_create_more_than_its_bounds() {
         )
         .await;
     }
-    let (code, answer) = try_save(
-        &s.owner,
-        &http_stream("Three", url, s.domain_id, r#"{"id": "$request_id"}"#),
-    )
-    .await;
+    let (code, answer) = s
+        .owner
+        .send_stream(
+            "save_stream",
+            &http_stream("Three", url, s.domain_id, r#"{"id": "$request_id"}"#),
+        )
+        .await;
     assert_eq!(code, 409, "{answer}");
     assert_eq!(
         answer["Conflict"],

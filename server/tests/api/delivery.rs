@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use server::settings::Settings;
 
-use crate::helpers::{Browser, Storage, TestApp, spawn_app_with};
+use crate::helpers::{Browser, Storage, TestApp, poll, spawn_app_with};
 use crate::receiver::Receiver;
 
 pub const HOST: &str = "shop.acme.test";
@@ -73,16 +73,7 @@ pub fn http_stream(name: &str, url: &str, domain_id: i64, template: &str) -> Str
 }
 
 pub async fn save_stream(owner: &Browser, stream: &StreamForm) -> i64 {
-    let r = owner
-        .client
-        .post(format!("{}/api/save_stream", owner.address))
-        .header("Origin", &owner.address)
-        .json(&json!({ "stream": stream }))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = owner.send_stream("save_stream", stream).await;
     assert_eq!(status, 200, "{body}");
     body.as_i64().unwrap()
 }
@@ -111,15 +102,24 @@ pub async fn wait_for(
     form: &[(&str, &str)],
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    for _ in 0..100 {
+    poll(Duration::from_secs(10), || async {
         let (status, body) = s.owner.call_json(function, form).await;
         assert_eq!(status, 200, "{function}: {body}");
-        if done(&body) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{function} never showed what was expected");
+        done(&body).then_some(body)
+    })
+    .await
+    .unwrap_or_else(|| panic!("{function} never showed what was expected"))
+}
+
+/// Polls the stream list until the first stream's status satisfies `done`; that status.
+pub async fn wait_for_status(s: &Setup, done: impl Fn(&Value) -> bool) -> Value {
+    poll(Duration::from_secs(30), || async {
+        let (_, list) = s.owner.call_json("list_streams", &[]).await;
+        let status = list[0]["status"].clone();
+        done(&status).then_some(status)
+    })
+    .await
+    .unwrap_or_else(|| panic!("the stream's status never showed what was expected"))
 }
 
 pub fn sum(points: &Value, field: &str) -> i64 {

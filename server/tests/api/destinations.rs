@@ -13,9 +13,9 @@ use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
 use rdkafka::consumer::Consumer;
 use serde_json::{Value, json};
 
-use crate::delivery::{HOST, Setup, event, http_stream, ingest, save_stream, setup_on};
+use crate::delivery::{HOST, event, http_stream, ingest, save_stream, setup_on, wait_for_status};
 use crate::endpoints::{create_topic, objects, s3_client, s3_stream};
-use crate::helpers::{Browser, Storage, required_env, unique};
+use crate::helpers::{Storage, required_env, unique};
 use crate::receiver::Receiver;
 
 /// A DNS server answering `A` queries for one name with an address the test changes.
@@ -75,31 +75,6 @@ impl TestDns {
     }
 }
 
-/// Saves a stream form; the status and the answer.
-async fn try_save(owner: &Browser, stream: &StreamForm) -> (u16, Value) {
-    let r = owner
-        .client
-        .post(format!("{}/api/save_stream", owner.address))
-        .header("Origin", &owner.address)
-        .json(&json!({ "stream": stream }))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn try_test(owner: &Browser, stream: &StreamForm) -> (u16, Value) {
-    let r = owner
-        .client
-        .post(format!("{}/api/test_endpoint", owner.address))
-        .header("Origin", &owner.address)
-        .json(&json!({ "stream": stream }))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 /// The message of the field error on `field` in a 422 answer.
 fn field_error(answer: &Value, field: &str) -> String {
     answer["InvalidFields"]
@@ -122,19 +97,6 @@ fn kafka_stream(domain_id: i64, bootstrap: &str, topic: &str) -> StreamForm {
     stream.endpoint.set("bootstrap_servers", bootstrap);
     stream.endpoint.set("topic", topic);
     stream
-}
-
-/// Polls the stream list until the first stream's status satisfies `done`.
-async fn wait_for_status(s: &Setup, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, list) = s.owner.call_json("list_streams", &[]).await;
-        let status = list[0]["status"].clone();
-        if done(&status) || tokio::time::Instant::now() >= deadline {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -161,17 +123,17 @@ async fn the_host_network_is_refused_on_save_and_test_for_every_endpoint_type() 
         ("http://100.64.1.1/in", "a shared (CGNAT) address"),
     ] {
         let stream = http_stream("Private", url, s.domain_id, r#"{"id": "$request_id"}"#);
-        let (status, answer) = try_save(&s.owner, &stream).await;
+        let (status, answer) = s.owner.send_stream("save_stream", &stream).await;
         assert_eq!(status, 422, "{url}: {answer}");
         let message = field_error(&answer, "endpoint.url");
         assert!(message.contains(expected), "{url}: {message}");
-        let (status, answer) = try_test(&s.owner, &stream).await;
+        let (status, answer) = s.owner.send_stream("test_endpoint", &stream).await;
         assert_eq!(status, 422, "Test endpoint {url}: {answer}");
         assert!(field_error(&answer, "endpoint.url").contains(expected));
     }
 
     let s3 = s3_stream(s.domain_id, "bucket", "plain/text", "secret");
-    let (status, answer) = try_save(&s.owner, &s3).await;
+    let (status, answer) = s.owner.send_stream("save_stream", &s3).await;
     assert_eq!(status, 422, "{answer}");
     assert!(
         field_error(&answer, "endpoint.host_url")
@@ -179,7 +141,7 @@ async fn the_host_network_is_refused_on_save_and_test_for_every_endpoint_type() 
         "{answer}"
     );
     let kafka = kafka_stream(s.domain_id, "192.168.7.7:9092", "logs");
-    let (status, answer) = try_save(&s.owner, &kafka).await;
+    let (status, answer) = s.owner.send_stream("save_stream", &kafka).await;
     assert_eq!(status, 422, "{answer}");
     assert!(
         field_error(&answer, "endpoint.bootstrap_servers")
@@ -205,7 +167,7 @@ async fn a_name_that_resolves_to_loopback_after_the_save_gets_nothing() {
     let url = format!("http://rebind.acme.test:{port}");
     // Public when saved.
     let stream = http_stream("Rebound", &url, s.domain_id, r#"{"id": "$request_id"}"#);
-    let (status, answer) = try_save(&s.owner, &stream).await;
+    let (status, answer) = s.owner.send_stream("save_stream", &stream).await;
     assert_eq!(status, 200, "{answer}");
 
     // Loopback at delivery: the loopback receiver behind the name gets nothing.
@@ -250,7 +212,7 @@ async fn an_s3_host_name_that_turns_to_loopback_stores_nothing() {
     stream
         .endpoint
         .set("host_url", format!("http://s3.acme.test:{port}"));
-    let (status, answer) = try_save(&s.owner, &stream).await;
+    let (status, answer) = s.owner.send_stream("save_stream", &stream).await;
     assert_eq!(status, 200, "{answer}");
     dns.answer(Ipv4Addr::LOCALHOST);
     let body: Vec<String> = (0..10).map(|i| event(i, HOST)).collect();
@@ -307,7 +269,7 @@ async fn no_stream_delivers_into_a_data_streaming_ingest() {
     .await;
     let own = format!("{}/ingest/edge_applications", a.app.address);
     let stream = http_stream("Loop", &own, a.domain_id, r#"{"id": "$request_id"}"#);
-    let (status, answer) = try_save(&a.owner, &stream).await;
+    let (status, answer) = a.owner.send_stream("save_stream", &stream).await;
     assert_eq!(status, 422, "{answer}");
     assert!(
         field_error(&answer, "endpoint.url").contains("this server's own address"),

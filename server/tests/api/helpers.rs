@@ -32,6 +32,28 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// Runs `probe` every 50 ms until it answers `Some`, or `timeout` passed (`None`): a test
+/// waits for the state it needs, never a fixed time.
+pub async fn poll<T, Probe>(
+    timeout: std::time::Duration,
+    mut probe: impl FnMut() -> Probe,
+) -> Option<T>
+where
+    Probe: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        every.tick().await;
+        if let Some(value) = probe().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+    }
+}
+
 /// Reads a required test-service setting; the test command (`scripts/test.sh`) sets them all.
 pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -207,6 +229,27 @@ impl Browser {
         let text = r.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         (status, body)
+    }
+
+    /// Calls a server function that takes a stream form (`save_stream`, `test_endpoint`)
+    /// as the stream form page does (JSON); the status and the answer.
+    pub async fn send_stream(
+        &self,
+        function: &str,
+        stream: &app::model::StreamForm,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(format!("{}/api/{function}", self.address))
+            .header("Origin", &self.address)
+            .json(&serde_json::json!({ "stream": stream }))
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use app::model::endpoints::Pair;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::delivery::{
     HOST, Setup, event, http_stream, ingest, save_stream, setup_on, sum, wait_for,
@@ -113,25 +113,9 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
     let s = setup(Storage::Sqlite).await;
     let receiver = Receiver::start().await;
     let mut form = http_stream("SIEM", &receiver.url, s.domain_id, TEMPLATE);
-    let test = |form: &app::model::StreamForm| {
-        let owner = &s.owner;
-        let form = form.clone();
-        async move {
-            let r = owner
-                .client
-                .post(format!("{}/api/test_endpoint", owner.address))
-                .header("Origin", &owner.address)
-                .json(&json!({ "stream": form }))
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
-
     // Unsaved form, endpoint answers 401: shown as answered, nothing kept.
     receiver.fail_first(&[401]);
-    let (status, result) = test(&form).await;
+    let (status, result) = s.owner.send_stream("test_endpoint", &form).await;
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["delivered"], false);
     assert!(
@@ -139,7 +123,7 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
         "{result}"
     );
 
-    let (_, result) = test(&form).await;
+    let (_, result) = s.owner.send_stream("test_endpoint", &form).await;
     assert_eq!(result["delivered"], true, "{result}");
     assert_eq!(result["answer"], "HTTP 200 OK");
     assert_eq!(result["records"], engine::SAMPLE_RECORDS);
@@ -161,7 +145,7 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
         value: String::new(),
     }];
     form.endpoint.stored.insert("headers.x-api-key".into());
-    let (_, result) = test(&form).await;
+    let (_, result) = s.owner.send_stream("test_endpoint", &form).await;
     assert_eq!(result["delivered"], true, "{result}");
     assert_eq!(
         receiver.accepted()[1].headers["x-api-key"],
@@ -170,7 +154,7 @@ async fn test_endpoint_sends_the_preview_block_and_shows_the_answer() {
 
     // Bad settings: named, nothing sent.
     form.endpoint.set("url", "not a url");
-    let (status, result) = test(&form).await;
+    let (status, result) = s.owner.send_stream("test_endpoint", &form).await;
     assert_eq!(status, 422, "{result}");
     assert!(result.to_string().contains("endpoint.url"), "{result}");
     assert_eq!(receiver.accepted().len(), 2);
