@@ -27,6 +27,9 @@ pub const OUTPUT_NAME: &str = "data-streaming";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The Content-Security-Policy's nonce for this response's scripts.
+    #[cfg(feature = "ssr")]
+    backend::provide_csp_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

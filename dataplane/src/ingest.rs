@@ -7,11 +7,18 @@
 //! refuses the request (413); an account whose spools hold `--account-spool-max-bytes`
 //! is refused (429), and so is everyone while the disk is below `--min-free-disk` (503).
 //! A request from a Data Streaming stream (its hop header) is refused (508): no loops.
+//!
+//! The token is checked before the body is read, so an anonymous caller costs a header
+//! parse; bodies are read under a size limit (413), a read timeout (408) and a bound on
+//! how many are read at once (503).
 
 use rustc_hash::FxHashMap;
 
 use axum::Json;
-use axum::body::Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,12 +53,43 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
+/// What one ingest request may cost before it is rendered.
+#[derive(Clone, Copy, Debug)]
+pub struct IngestLimits {
+    /// Largest body in bytes (413 past it).
+    pub max_body: usize,
+    /// The whole body must arrive within this (408 otherwise): a slow sender cannot hold
+    /// a slot for long.
+    pub read_timeout: Duration,
+    /// Bodies read and processed at once, over all accounts (503 past it).
+    pub max_concurrent: usize,
+}
+
+/// The ingest routes' state.
+#[derive(Clone)]
+pub struct IngestState {
+    pipeline: Pipeline,
+    limits: IngestLimits,
+    bodies: Arc<tokio::sync::Semaphore>,
+}
+
+impl IngestState {
+    pub fn new(pipeline: Pipeline, limits: IngestLimits) -> Self {
+        IngestState {
+            pipeline,
+            limits,
+            bodies: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent)),
+        }
+    }
+}
+
 pub async fn ingest(
-    State(pipeline): State<Pipeline>,
+    State(state): State<IngestState>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let pipeline = &state.pipeline;
     if headers.contains_key(HOP_HEADER) {
         return refuse(
             StatusCode::LOOP_DETECTED,
@@ -71,6 +109,44 @@ pub async fn ingest(
             StatusCode::UNAUTHORIZED,
             "a valid ingest token is required (Authorization: Bearer …)",
         );
+    };
+
+    // A slot before the body is read; a request over the bound reads nothing.
+    let Ok(_slot) = state.bodies.try_acquire() else {
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the server is reading {} ingest requests already: retry later",
+                state.limits.max_concurrent
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return response;
+    };
+    let read = axum::body::to_bytes(body, state.limits.max_body);
+    let body = match tokio::time::timeout(state.limits.read_timeout, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) if is_length_limit(&e) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "the request body is larger than {} bytes (--ingest-max-body)",
+                    state.limits.max_body
+                ),
+            );
+        }
+        Ok(Err(_)) => return refuse(StatusCode::BAD_REQUEST, "the request body was cut off"),
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} (--ingest-read-timeout)",
+                    humantime::format_duration(state.limits.read_timeout)
+                ),
+            );
+        }
     };
 
     let bounds = pipeline.bounds();
@@ -253,6 +329,18 @@ pub async fn ingest(
     }
     stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
     Json(answer).into_response()
+}
+
+/// Whether reading the body stopped at its size limit.
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// One request's share for one stream.

@@ -68,7 +68,8 @@ pub async fn seed(
     }
     let (password, _) = tokens::new_token();
     let password = password.trim_start_matches("dsi_")[..16].to_string();
-    let hash = auth::hash_password(password.clone())
+    let hash = auth::Passwords::default()
+        .hash(password.clone())
         .await
         .map_err(|e| e.to_string())?;
     let owner = db

@@ -18,6 +18,7 @@ use dataplane::pipeline::Pipeline;
 pub struct Operations {
     pub db: Db,
     pub pipeline: Pipeline,
+    pub passwords: Arc<app::backend::auth::Passwords>,
     /// SHA-256 of the metrics token; `None`: `/metrics` is off.
     pub metrics_token_hash: Option<Arc<str>>,
 }
@@ -80,9 +81,10 @@ async fn metrics(State(ops): State<Operations>, headers: HeaderMap) -> Response 
             .into_response();
     }
     let pipeline = ops.pipeline.clone();
-    let Ok(text) = tokio::task::spawn_blocking(move || pipeline.metrics_text()).await else {
+    let Ok(mut text) = tokio::task::spawn_blocking(move || pipeline.metrics_text()).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    console_metrics(&mut text, &ops.passwords);
     (
         [(
             header::CONTENT_TYPE,
@@ -91,4 +93,17 @@ async fn metrics(State(ops): State<Operations>, headers: HeaderMap) -> Response 
         text,
     )
         .into_response()
+}
+
+/// The console's own figures, before the exposition's `# EOF`.
+fn console_metrics(text: &mut String, passwords: &app::backend::auth::Passwords) {
+    if text.ends_with("# EOF\n") {
+        text.truncate(text.len() - "# EOF\n".len());
+    }
+    text.push_str(&format!(
+        "# HELP ds_password_checks Password hashes computed or verified (sign-in, set-up, \
+         password changes).\n# TYPE ds_password_checks counter\n\
+         ds_password_checks_total {}\n# EOF\n",
+        passwords.checks()
+    ));
 }

@@ -1,4 +1,4 @@
-//! Request guards: cross-site request refusal, sign-in for pages.
+//! Request guards: cross-site request refusal, sign-in for pages, security headers.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use app::backend::{AppState, auth};
+use app::backend::{AppState, CspNonce, auth};
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF).
 ///
@@ -23,6 +23,43 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
     next.run(request).await
+}
+
+/// Security headers on every console answer. The Content-Security-Policy allows only this
+/// server's own assets, scripts carrying this response's nonce (the hydration scripts) and
+/// what they load, and no framing; HSTS only behind TLS (`--secure-cookies`).
+pub async fn security_headers(
+    State(secure_cookies): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce: std::sync::Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    let headers = response.headers_mut();
+    if let Ok(policy) = header::HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    let fixed = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    if secure_cookies {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 fn is_cross_site(headers: &HeaderMap) -> bool {

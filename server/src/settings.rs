@@ -78,6 +78,12 @@ pub struct Settings {
     #[arg(long, env = "DS_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// A console session ends this long after its sign-in, however active it was (it also
+    /// ends after 12 hours without use).
+    #[arg(long, env = "DS_SESSION_LIFETIME", default_value = "24h", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub session_lifetime: std::time::Duration,
+
     /// For unattended installs: with no user in the database, create the first account
     /// and its owner with this email (and `DS_ADMIN_PASSWORD`).
     #[arg(
@@ -141,6 +147,16 @@ pub struct Settings {
     /// Largest ingest request body in bytes; larger ones are answered 413.
     #[arg(long, env = "DS_INGEST_MAX_BODY", default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub ingest_max_body: usize,
+
+    /// An ingest request's body must arrive within this; slower ones are answered 408.
+    #[arg(long, env = "DS_INGEST_READ_TIMEOUT", default_value = "30s", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub ingest_read_timeout: std::time::Duration,
+
+    /// Ingest request bodies read at once, over all accounts; past it ingest answers 503.
+    #[arg(long, env = "DS_INGEST_MAX_CONCURRENT", default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub ingest_max_concurrent: u32,
 
     /// Demo mode: with an empty database, seed a demo account (domain, ingest token and a
     /// stream to this URL) and write its credentials to `demo-credentials.txt` in the data

@@ -10,7 +10,6 @@ use app::backend::session_store::DbSessionStore;
 use app::backend::{AppState, SignInLimiter, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
@@ -21,7 +20,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use dataplane::ingest;
+use dataplane::ingest::{self, IngestLimits, IngestState};
 use dataplane::pipeline::{Pipeline, PipelineSettings};
 use model::endpoints::destination::{DestinationPolicy, Resolver};
 use model::endpoints::sink::Clients;
@@ -143,8 +142,10 @@ impl Application {
         let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings, clients)
             .await
             .map_err(StartupError::Pipeline)?;
+        let passwords = Arc::new(auth::Passwords::default());
         let operations = routes::Operations {
             db: db.clone(),
+            passwords: passwords.clone(),
             pipeline: pipeline.clone(),
             metrics_token_hash: settings
                 .metrics_token
@@ -156,13 +157,22 @@ impl Application {
                 leptos_options,
                 db,
                 sign_in_limiter: SignInLimiter::default(),
+                passwords,
+                session_lifetime: settings.session_lifetime,
                 secrets,
                 engine: Arc::new(Engine(pipeline.clone())),
                 bounds: settings.bounds(),
             },
             settings.secure_cookies,
         )
-        .merge(ingest_router(pipeline.clone(), settings.ingest_max_body))
+        .merge(ingest_router(IngestState::new(
+            pipeline.clone(),
+            IngestLimits {
+                max_body: settings.ingest_max_body,
+                read_timeout: settings.ingest_read_timeout,
+                max_concurrent: settings.ingest_max_concurrent as usize,
+            },
+        )))
         .merge(routes::operations_router(operations))
         // 5xx answers are logged at WARN here: the handlers log real faults themselves at
         // ERROR, and a full spool's 503 is the stated policy, not a fault.
@@ -242,7 +252,8 @@ async fn create_admin_if_first_run(db: &Db, settings: &Settings) -> Result<(), S
         app::validation::email("email", email).map_err(|e| StartupError::Admin(e.to_string()))?;
     app::validation::new_password("password", password)
         .map_err(|e| StartupError::Admin(e.to_string()))?;
-    let hash = auth::hash_password(password.clone())
+    let hash = auth::Passwords::default()
+        .hash(password.clone())
         .await
         .map_err(|e| StartupError::Admin(e.to_string()))?;
     let owner = db
@@ -289,6 +300,10 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         ))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            secure_cookies,
+            security::security_headers,
+        ))
         // Server functions read their whole body: the largest form is a stream with a
         // template at its bound.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -307,11 +322,11 @@ fn console_body_limit(bounds: &model::Bounds) -> usize {
 }
 
 /// The ingest API: token-authenticated, so outside the console's sessions and CSRF guard.
-fn ingest_router(pipeline: Pipeline, max_body: usize) -> Router {
+/// Its handler reads the body itself, after the token (no body-limit layer).
+fn ingest_router(state: IngestState) -> Router {
     Router::new()
         .route("/ingest/{source}", post(ingest::ingest))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(pipeline)
+        .with_state(state)
 }
 
 /// The built-in generator, sending demo events to this server once it listens.

@@ -165,15 +165,31 @@ impl Db {
         rows.iter().map(user_from_row).collect()
     }
 
-    pub async fn set_role(&self, account_id: i64, user_id: i64, role: Role) -> Result<(), DbError> {
+    /// Changes another user's role while `acting_owner` is still an owner of the account:
+    /// `Ok(false)` (nothing changed) when they no longer are. The account row is locked
+    /// first, so two owners demoting each other at once run one after the other and the
+    /// second finds itself no longer an owner: an account always keeps an owner.
+    pub async fn set_role_as_owner(
+        &self,
+        account_id: i64,
+        acting_owner: i64,
+        user_id: i64,
+        role: Role,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool().begin().await?;
+        if !lock_account_as_owner(&mut tx, account_id, acting_owner).await? {
+            return Ok(false);
+        }
         expect_row(
             sqlx::query("UPDATE users SET role = $1 WHERE account_id = $2 AND id = $3")
                 .bind(role.as_str())
                 .bind(account_id)
                 .bind(user_id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?,
-        )
+        )?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn set_password_hash(
@@ -192,13 +208,47 @@ impl Db {
         )
     }
 
-    pub async fn delete_user(&self, account_id: i64, user_id: i64) -> Result<(), DbError> {
+    /// Removes another user while `acting_owner` is still an owner (see
+    /// [`Db::set_role_as_owner`]); `Ok(false)` when they no longer are.
+    pub async fn delete_user_as_owner(
+        &self,
+        account_id: i64,
+        acting_owner: i64,
+        user_id: i64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool().begin().await?;
+        if !lock_account_as_owner(&mut tx, account_id, acting_owner).await? {
+            return Ok(false);
+        }
         expect_row(
             sqlx::query("DELETE FROM users WHERE account_id = $1 AND id = $2")
                 .bind(account_id)
                 .bind(user_id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?,
-        )
+        )?;
+        tx.commit().await?;
+        Ok(true)
     }
+}
+
+/// Takes the account's row lock (a write on Postgres; SQLite's write lock), then answers
+/// whether `user_id` is (still) an owner: changes of members run one at a time.
+async fn lock_account_as_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+    user_id: i64,
+) -> Result<bool, DbError> {
+    sqlx::query("UPDATE accounts SET name = name WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    let owner = sqlx::query(
+        "SELECT 1 AS one FROM users WHERE account_id = $1 AND id = $2 AND role = 'owner'",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(owner.is_some())
 }

@@ -23,20 +23,21 @@ pub async fn set_up(account_name: String, email: String, password: String) -> Re
     respond(
         async {
             let state = state()?;
+            // Before any hashing: once set up, this costs an anonymous caller's request
+            // nothing but a count.
+            if state.db.count_users().await? > 0 {
+                return Err(already_set_up());
+            }
             let account_name = validation::required("account_name", &account_name)?;
             let email = validation::email("email", &email)?;
             validation::new_password("password", &password)?;
-            let hash = auth::hash_password(password).await?;
+            let hash = state.passwords.hash(password).await?;
             let owner = match state
                 .db
                 .create_first_owner(&account_name, &email, &hash)
                 .await
             {
-                Err(DbError::Conflict("the first user")) => {
-                    return Err(AppError::Conflict(
-                        "This console is already set up: sign in instead.".into(),
-                    ));
-                }
+                Err(DbError::Conflict("the first user")) => return Err(already_set_up()),
                 other => other?,
             };
             tracing::info!(
@@ -50,31 +51,40 @@ pub async fn set_up(account_name: String, email: String, password: String) -> Re
     )
 }
 
+#[cfg(feature = "ssr")]
+fn already_set_up() -> AppError {
+    AppError::Conflict("This console is already set up: sign in instead.".into())
+}
+
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 
     use crate::backend::{auth, respond, state};
+    use crate::validation;
     respond(
         async {
             let state = state()?;
             let email = email.trim().to_lowercase();
+            validation::bounded("email", &email, validation::MAX_EMAIL_BYTES)?;
+            validation::bounded("password", &password, validation::MAX_PASSWORD_BYTES)?;
             let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
                 .await
                 .ok()
                 .map(|ConnectInfo(addr)| addr.ip());
-            state.sign_in_limiter.check(&email, address)?;
+            // Taken before the password is checked: parallel guesses cannot pass the limit.
+            state.sign_in_limiter.take_attempt(&email, address)?;
             let user = state.db.user_by_email(&email).await?;
-            let verified =
-                auth::verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
-                    .await?;
+            let verified = state
+                .passwords
+                .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+                .await?;
             let Some(user) = user.filter(|_| verified) else {
-                state.sign_in_limiter.record_failure(&email, address);
                 tracing::info!("sign-in refused: wrong email or password");
                 return Err(AppError::BadCredentials);
             };
-            state.sign_in_limiter.record_success(&email);
+            state.sign_in_limiter.succeeded(&email, address);
             auth::start_session(&auth::session().await?, user.id, user.account_id).await?;
             tracing::info!(user_id = user.id, account_id = user.account_id, "signed in");
             Ok(())
@@ -119,19 +129,29 @@ pub async fn change_password(
         async {
             let state = state()?;
             let me = auth::require_user(&state).await?;
+            validation::bounded(
+                "current_password",
+                &current_password,
+                validation::MAX_PASSWORD_BYTES,
+            )?;
             let record = state.db.user(me.account_id, me.id).await?;
-            if !auth::verify_password(current_password, Some(record.password_hash)).await? {
+            if !state
+                .passwords
+                .verify(current_password, Some(record.password_hash))
+                .await?
+            {
                 return Err(AppError::invalid(
                     "current_password",
                     "is not your current password",
                 ));
             }
             validation::new_password("new_password", &new_password)?;
-            let hash = auth::hash_password(new_password).await?;
+            let hash = state.passwords.hash(new_password).await?;
             state
                 .db
                 .set_password_hash(me.account_id, me.id, &hash)
                 .await?;
+            auth::end_other_sessions(&state, &auth::session().await?, me.id).await?;
             tracing::info!(user_id = me.id, "password changed");
             Ok(())
         }

@@ -33,7 +33,7 @@ pub async fn add_member(email: String, role: String, password: String) -> Result
                 .parse()
                 .map_err(|m: String| AppError::invalid("role", m))?;
             validation::new_password("password", &password)?;
-            let hash = auth::hash_password(password).await?;
+            let hash = state.passwords.hash(password).await?;
             let user = state
                 .db
                 .create_user(owner.account_id, &email, &hash, role)
@@ -60,7 +60,14 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
                 // Keeps at least one owner: the acting owner stays one.
                 return Err(AppError::invalid("role", "you cannot change your own role"));
             }
-            state.db.set_role(owner.account_id, user_id, role).await?;
+            if !state
+                .db
+                .set_role_as_owner(owner.account_id, owner.id, user_id, role)
+                .await?
+            {
+                return Err(AppError::Forbidden);
+            }
+            // Their sessions stay: each request re-reads the role, so it applies at once.
             tracing::info!(account_id = owner.account_id, user_id, %role, "role changed");
             Ok(())
         }
@@ -70,7 +77,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
 
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
-    use crate::backend::{auth, respond, state};
+    use crate::backend::{auth, respond, session_store, state};
     respond(
         async {
             let state = state()?;
@@ -78,7 +85,14 @@ pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
             if user_id == owner.id {
                 return Err(AppError::invalid("user", "you cannot remove yourself"));
             }
-            state.db.delete_user(owner.account_id, user_id).await?;
+            if !state
+                .db
+                .delete_user_as_owner(owner.account_id, owner.id, user_id)
+                .await?
+            {
+                return Err(AppError::Forbidden);
+            }
+            session_store::end_sessions_of(&state.db, user_id).await?;
             tracing::info!(account_id = owner.account_id, user_id, "user removed");
             Ok(())
         }

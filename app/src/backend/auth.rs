@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,24 +17,86 @@ use crate::model::{CurrentUser, Role};
 
 /// Session keys. The session holds ids only; the user is re-read on every request so a
 /// role change or removal takes effect at once.
-const SESSION_USER_ID: &str = "user_id";
+pub(super) const SESSION_USER_ID: &str = "user_id";
 const SESSION_ACCOUNT_ID: &str = "account_id";
+/// When the session signed in (ms since the epoch): it ends `session_lifetime` later,
+/// however active it was.
+const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 
-/// Hashes with argon2id (PHC string) off the async executor.
-pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| internal("password hashing task", e))?
-    .map_err(|e| internal("password hashing", e))
+/// The password hasher: argon2id under a concurrency bound, with a count of the hashes it
+/// computed (`/metrics`: the cost anonymous callers can make the server pay, which the
+/// limiter and the length bounds keep small).
+pub struct Passwords {
+    /// At most this many argon2 computations at once (each takes ~19 MiB and a core for
+    /// tens of milliseconds): a flood of sign-ins queues here instead of taking every core.
+    permits: tokio::sync::Semaphore,
+    checks: AtomicU64,
 }
 
-/// A hash nobody's password matches: verified against when the email is unknown, so an
-/// unknown email costs the same time as a wrong password.
+impl Default for Passwords {
+    fn default() -> Self {
+        Passwords {
+            permits: tokio::sync::Semaphore::new(2),
+            checks: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Passwords {
+    /// Hashes computed or verified since start.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+
+    /// Runs one argon2 computation under the bound, off the async executor.
+    async fn bounded<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| internal("password hashing bound", e))?;
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| internal(what, e))
+    }
+
+    /// Hashes with argon2id (PHC string).
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.bounded("password hashing task", move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+        })
+        .await?
+        .map_err(|e| internal("password hashing", e))
+    }
+
+    /// Verifies; `None` (unknown user) verifies against the dummy hash, so an unknown
+    /// email costs the same time as a wrong password.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
+        self.bounded("password verification task", move || {
+            let known = hash.is_some();
+            let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+            let ok = PasswordHash::new(&hash)
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false);
+            known && ok
+        })
+        .await
+    }
+}
+
+/// A hash nobody's password matches: verified against when the email is unknown.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -41,24 +104,6 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .map(|h| h.to_string())
         .unwrap_or_default()
 });
-
-/// Verifies off the async executor; `None` (unknown user) verifies against the dummy hash.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-        let ok = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        known && ok
-    })
-    .await
-    .map_err(|e| internal("password verification task", e))
-}
 
 /// Logs the cause and answers a generic error: details stay on the server.
 pub fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -98,6 +143,21 @@ pub async fn start_session(
     session.cycle_id().await?;
     session.insert(SESSION_USER_ID, user_id).await?;
     session.insert(SESSION_ACCOUNT_ID, account_id).await?;
+    session
+        .insert(SESSION_SIGNED_IN_AT, storage::db::now_millis())
+        .await?;
+    Ok(())
+}
+
+/// After a password change: every session of the user ends, and the current one goes on
+/// under a new id.
+pub async fn end_other_sessions(
+    state: &AppState,
+    session: &Session,
+    user_id: i64,
+) -> Result<(), AppError> {
+    super::session_store::end_sessions_of(&state.db, user_id).await?;
+    session.cycle_id().await?;
     Ok(())
 }
 
@@ -116,6 +176,12 @@ pub async fn current_user(
     let (Some(user_id), Some(account_id)) = (user_id, account_id) else {
         return Ok(None);
     };
+    let signed_in_at: i64 = session.get(SESSION_SIGNED_IN_AT).await?.unwrap_or(0);
+    let age = storage::db::now_millis().saturating_sub(signed_in_at);
+    if age > state.session_lifetime.as_millis() as i64 {
+        session.flush().await?;
+        return Ok(None);
+    }
     match state.db.user(account_id, user_id).await {
         Ok(user) => {
             let account = state.db.account(account_id).await?;
@@ -160,59 +226,65 @@ pub async fn require_owner(state: &AppState) -> Result<CurrentUser, AppError> {
     Ok(user)
 }
 
-/// Limits failed sign-in attempts per email and per client address within a window.
+/// Limits sign-in attempts within a window, per email *and client address* and per client
+/// address. An attempt is taken before the password is checked (parallel guesses cannot
+/// pass the limit) and given back when it succeeds. There is no per-email lock across
+/// addresses: a flood of wrong passwords from elsewhere never locks the real user out of
+/// their own address; guessing one email from many addresses stays bounded by the
+/// addresses and by the hashing bound (SECURITY.md).
 #[derive(Clone, Default)]
 pub struct SignInLimiter {
-    failures: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    attempts: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
 }
 
 impl SignInLimiter {
     pub const WINDOW: Duration = Duration::from_secs(300);
-    pub const MAX_PER_EMAIL: u32 = 5;
+    pub const MAX_PER_EMAIL_AND_ADDRESS: u32 = 5;
     pub const MAX_PER_ADDRESS: u32 = 20;
+    /// Keys remembered at most (a bound on memory, whatever the callers send); when full,
+    /// new keys wait for the window to free room.
+    pub const MAX_KEYS: usize = 100_000;
 
     fn keys(email: &str, address: Option<IpAddr>) -> [(String, u32); 2] {
+        let address = address.map(|a| a.to_string()).unwrap_or_default();
         [
-            (format!("email:{email}"), Self::MAX_PER_EMAIL),
             (
-                format!(
-                    "addr:{}",
-                    address.map(|a| a.to_string()).unwrap_or_default()
-                ),
-                Self::MAX_PER_ADDRESS,
+                format!("pair:{address}|{email}"),
+                Self::MAX_PER_EMAIL_AND_ADDRESS,
             ),
+            (format!("addr:{address}"), Self::MAX_PER_ADDRESS),
         ]
     }
 
-    /// `Err(RateLimited)` while either key has used up its attempts in the window.
-    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+    /// Takes one attempt, or `Err(RateLimited)` while either key has used up its attempts
+    /// in the window (nothing taken then).
+    pub fn take_attempt(&self, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
-        for (key, max) in Self::keys(email, address) {
-            if let Some((start, count)) = failures.get(&key)
-                && *count >= max
-            {
-                let left = Self::WINDOW.saturating_sub(now.duration_since(*start));
-                return Err(AppError::RateLimited {
-                    retry_after_secs: left.as_secs().max(1),
-                });
-            }
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        attempts.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
+        let keys = Self::keys(email, address);
+        let refused = keys.iter().find_map(|(key, max)| match attempts.get(key) {
+            Some((start, count)) if count >= max => Some(*start),
+            None if attempts.len() >= Self::MAX_KEYS => Some(now),
+            _ => None,
+        });
+        if let Some(start) = refused {
+            let left = Self::WINDOW.saturating_sub(now.duration_since(start));
+            return Err(AppError::RateLimited {
+                retry_after_secs: left.as_secs().max(1),
+            });
+        }
+        for (key, _) in keys {
+            attempts.entry(key).or_insert((now, 0)).1 += 1;
         }
         Ok(())
     }
 
-    pub fn record_failure(&self, email: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, _) in Self::keys(email, address) {
-            failures.entry(key).or_insert((now, 0)).1 += 1;
-        }
-    }
-
-    pub fn record_success(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(&format!("email:{email}"));
+    /// The attempt was right: this email and address start afresh.
+    pub fn succeeded(&self, email: &str, address: Option<IpAddr>) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let [(pair, _), _] = Self::keys(email, address);
+        attempts.remove(&pair);
     }
 }
 
@@ -221,39 +293,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limiter_blocks_after_max_failures_per_email() {
+    fn limiter_blocks_after_max_attempts_per_email_and_address() {
         let limiter = SignInLimiter::default();
         let addr = Some("127.0.0.1".parse().unwrap());
-        for _ in 0..SignInLimiter::MAX_PER_EMAIL {
-            assert!(limiter.check("a@x.io", addr).is_ok());
-            limiter.record_failure("a@x.io", addr);
+        for _ in 0..SignInLimiter::MAX_PER_EMAIL_AND_ADDRESS {
+            assert!(limiter.take_attempt("a@x.io", addr).is_ok());
         }
-        match limiter.check("a@x.io", addr) {
+        match limiter.take_attempt("a@x.io", addr) {
             Err(AppError::RateLimited { retry_after_secs }) => {
                 assert!(retry_after_secs > 0 && retry_after_secs <= 300)
             }
             other => panic!("expected RateLimited, got {other:?}"),
         }
         assert!(
-            limiter.check("b@x.io", addr).is_ok(),
+            limiter.take_attempt("b@x.io", addr).is_ok(),
             "other emails are not limited"
+        );
+        assert!(
+            limiter
+                .take_attempt("a@x.io", Some("127.0.0.2".parse().unwrap()))
+                .is_ok(),
+            "the same email from another address is not limited"
         );
     }
 
     #[tokio::test]
     async fn argon2id_round_trip_and_unknown_user() {
-        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        let passwords = Passwords::default();
+        let hash = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
+            passwords
+                .verify("correct horse battery".into(), Some(hash.clone()))
                 .await
                 .unwrap()
         );
-        assert!(!verify_password("wrong".into(), Some(hash)).await.unwrap());
+        assert!(!passwords.verify("wrong".into(), Some(hash)).await.unwrap());
         assert!(
-            !verify_password("no user has this password".into(), None)
+            !passwords
+                .verify("no user has this password".into(), None)
                 .await
                 .unwrap()
         );
+        assert_eq!(passwords.checks(), 4);
     }
 }

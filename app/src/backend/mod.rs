@@ -98,6 +98,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub sign_in_limiter: SignInLimiter,
+    pub passwords: std::sync::Arc<auth::Passwords>,
+    /// A session ends this long after its sign-in, however active (`--session-lifetime`).
+    pub session_lifetime: std::time::Duration,
     pub secrets: secrets::SecretBox,
     pub engine: std::sync::Arc<dyn EngineControl>,
     /// The operator's bounds on what an account may create.
@@ -107,6 +110,20 @@ pub struct AppState {
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+/// The nonce the server put in this response's Content-Security-Policy (a request
+/// extension set by the server's security headers), for the page's inline scripts.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub std::sync::Arc<str>);
+
+/// Provides the request's [`CspNonce`] to the rendering (hydration and streaming scripts).
+pub fn provide_csp_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce));
     }
 }
 

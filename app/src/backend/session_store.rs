@@ -1,5 +1,6 @@
 //! tower-sessions store on the console's database (SQLite or Postgres through sqlx `Any`),
-//! so sessions survive a restart. Records are stored as JSON.
+//! so sessions survive a restart. Records are stored as JSON under the SHA-256 of their
+//! id (the cookie's value never reaches the database), with the user they belong to.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -28,6 +29,28 @@ impl DbSessionStore {
     }
 }
 
+/// Ends every session of `user_id` (a password change, a removal).
+pub async fn end_sessions_of(db: &Db, user_id: i64) -> Result<u64, storage::DbError> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The stored key of a session id.
+fn key(id: &Id) -> String {
+    storage::tokens::token_hash(&id.to_string())
+}
+
+/// The signed-in user a record belongs to (none before sign-in).
+fn user_of(record: &Record) -> Option<i64> {
+    record
+        .data
+        .get(super::auth::SESSION_USER_ID)
+        .and_then(|v| v.as_i64())
+}
+
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -43,12 +66,13 @@ impl SessionStore for DbSessionStore {
         loop {
             let json = serde_json::to_string(&record).map_err(backend)?;
             let done = sqlx::query(
-                "INSERT INTO sessions (id, record, expires_at) VALUES ($1, $2, $3) \
+                "INSERT INTO sessions (id, record, expires_at, user_id) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(json)
             .bind(expiry_millis(record))
+            .bind(user_of(record))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -62,12 +86,14 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = serde_json::to_string(&record).map_err(backend)?;
         sqlx::query(
-            "INSERT INTO sessions (id, record, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id, record, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record, \
+             expires_at = excluded.expires_at, user_id = excluded.user_id",
         )
-        .bind(record.id.to_string())
+        .bind(key(&record.id))
         .bind(json)
         .bind(expiry_millis(record))
+        .bind(user_of(record))
         .execute(self.db.pool())
         .await
         .map_err(backend)?;
@@ -76,7 +102,7 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let row = sqlx::query("SELECT record FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id.to_string())
+            .bind(key(id))
             .bind(now_millis())
             .fetch_optional(self.db.pool())
             .await
@@ -92,7 +118,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(key(id))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;

@@ -6,10 +6,25 @@ pub mod stream;
 use crate::error::AppError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest email address (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// The longest password: long passphrases fit, megabytes do not reach the hasher.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// `Err` when `value` is longer than `max` bytes (checked before any costly work).
+pub fn bounded(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+    if value.len() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {max} bytes"),
+        ));
+    }
+    Ok(())
+}
 
 pub fn email(field: &str, email: &str) -> Result<String, AppError> {
     let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let valid = email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -27,6 +42,7 @@ pub fn email(field: &str, email: &str) -> Result<String, AppError> {
 }
 
 pub fn new_password(field: &str, password: &str) -> Result<(), AppError> {
+    bounded(field, password, MAX_PASSWORD_BYTES)?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::invalid(
             field,

@@ -1,6 +1,6 @@
 //! Accounts, sign-in, roles and tenant isolation, on SQLite and on Postgres.
 
-use app::backend::auth::hash_password;
+use app::backend::auth::Passwords;
 use app::model::Role;
 
 use crate::helpers::{PASSWORD, Storage, TestApp, spawn_app};
@@ -8,7 +8,7 @@ use crate::helpers::{PASSWORD, Storage, TestApp, spawn_app};
 /// Account B with its owner and a domain, arranged directly in the database.
 pub async fn other_account(app: &TestApp) -> (i64, i64, i64) {
     let b = app.db.create_account("Globex").await.unwrap();
-    let hash = hash_password(PASSWORD.into()).await.unwrap();
+    let hash = Passwords::default().hash(PASSWORD.into()).await.unwrap();
     let b_owner = app
         .db
         .create_user(b.id, "owner@globex.test", &hash, Role::Owner)

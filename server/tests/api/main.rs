@@ -2,6 +2,7 @@
 //! One binary (modules below) so the stack links once.
 
 mod accounts;
+mod anonymous;
 mod bounds;
 mod delivery;
 mod destinations;
@@ -14,5 +15,6 @@ mod observability;
 mod outage;
 mod receiver;
 mod services;
+mod sessions;
 mod storage;
 mod streams;

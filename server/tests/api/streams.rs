@@ -1,7 +1,7 @@
 //! Streams through the server functions, on SQLite and Postgres: validation, storage,
 //! secrets sealed at rest and never answered, isolation between accounts.
 
-use app::backend::auth::hash_password;
+use app::backend::auth::Passwords;
 use app::model::endpoints::{self, EndpointForm, Pair};
 use app::model::{Domains, EndpointSettings, Role, SamplingPercent, Secret, StreamForm};
 use serde_json::{Value, json};
@@ -176,7 +176,7 @@ async fn streams_round_trip(storage: Storage) {
 
     // Another account: none of it is visible or changeable (404), even by id.
     let other = app.db.create_account("Globex").await.unwrap();
-    let hash = hash_password(PASSWORD.into()).await.unwrap();
+    let hash = Passwords::default().hash(PASSWORD.into()).await.unwrap();
     app.db
         .create_user(other.id, "b@globex.test", &hash, Role::Owner)
         .await
