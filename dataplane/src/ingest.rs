@@ -302,28 +302,42 @@ pub async fn ingest(
         return response;
     }
     let stats = pipeline.stats();
-    for (stream_id, chunk) in chunks {
-        let Some(spool) = routes.spools.get(&stream_id).cloned() else {
-            continue;
-        };
+    // Streams in id order: the order append_all locks their spools in.
+    let mut taken: Vec<(i64, std::sync::Arc<crate::pipeline::Spool>, StreamChunk)> = chunks
+        .into_iter()
+        .filter_map(|(id, chunk)| Some((id, routes.spools.get(&id)?.clone(), chunk)))
+        .collect();
+    taken.sort_unstable_by_key(|(id, _, _)| *id);
+    // On disk (page cache) before the answer: accepted records survive a crash. All
+    // streams or none: a failed append on one takes the request back from every stream.
+    // File I/O runs off the async workers so a busy spool does not stall other requests.
+    let taken = match tokio::task::spawn_blocking(move || {
+        let batch: Vec<(&crate::pipeline::Spool, &[u8])> = taken
+            .iter()
+            .filter(|(_, _, chunk)| !chunk.records.is_empty())
+            .map(|(_, spool, chunk)| (&**spool, chunk.records.as_slice()))
+            .collect();
+        crate::pipeline::append_all(&batch).map(|()| taken)
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|r| r)
+    {
+        Ok(taken) => taken,
+        Err(e) => {
+            tracing::error!(account_id, error = %e, "spool: append failed, request taken by no stream");
+            stats.ingest_refused(answer.accepted);
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the spool could not be written: nothing of this request was taken, retry",
+            );
+        }
+    };
+    for (stream_id, _, chunk) in taken {
         let labels = StreamLabels {
             account_id,
             stream_id,
         };
-        if !chunk.records.is_empty() {
-            let records = chunk.records;
-            // On disk (page cache) before the answer: accepted records survive a crash. File
-            // I/O runs off the async workers so a busy spool does not stall other requests.
-            let appended = tokio::task::spawn_blocking(move || spool.append(&records)).await;
-            if let Err(e) = appended.map_err(std::io::Error::other).and_then(|r| r) {
-                tracing::error!(stream_id, error = %e, "spool: append failed");
-                stats.ingest_refused(answer.accepted);
-                return refuse(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the spool could not be written",
-                );
-            }
-        }
         // Counted once taken: a refused request's retry is not counted twice.
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
     }

@@ -100,13 +100,28 @@ pub async fn set_stream_active(id: i64, active: bool) -> Result<(), AppError> {
     )
 }
 
+/// Deletes a stream. With records still waiting for its endpoint it asks first (409, what
+/// waits); `discard_waiting` confirms, and the stream's spool is removed with it.
 #[server(endpoint = "delete_stream")]
-pub async fn delete_stream(id: i64) -> Result<(), AppError> {
+pub async fn delete_stream(
+    id: i64,
+    #[server(default)] discard_waiting: bool,
+) -> Result<(), AppError> {
     use crate::backend::{auth, respond, state};
     respond(
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
+            // The stream is the account's before anything is asked of the engine.
+            state.db.stream(user.account_id, id, &state.secrets).await?;
+            let waiting = state.engine.spool_depth(id).await;
+            if waiting.bytes > 0 && !discard_waiting {
+                return Err(AppError::Conflict(format!(
+                    "This stream has {} bytes in {} block(s) waiting for its endpoint \
+                     ({} set aside): deleting it discards them. Delete it anyway?",
+                    waiting.bytes, waiting.blocks, waiting.failed_blocks
+                )));
+            }
             state.db.delete_stream(user.account_id, id).await?;
             crate::backend::apply_configuration(&state, user.account_id).await?;
             tracing::info!(

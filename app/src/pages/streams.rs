@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::users::confirm;
 use crate::Auth;
 use crate::api::streams::{DeleteStream, RedeliverFailed, SetStreamActive, list_streams};
+use crate::error::AppError;
 use crate::model::StreamSummary;
 
 #[component]
@@ -13,6 +14,21 @@ pub fn StreamsPage() -> impl IntoView {
     let toggle = ServerAction::<SetStreamActive>::new();
     let delete = ServerAction::<DeleteStream>::new();
     let redeliver = ServerAction::<RedeliverFailed>::new();
+    // A stream with records still waiting: the server asks first (409); confirming
+    // deletes it with them.
+    let asked_to_delete = RwSignal::new(None::<i64>);
+    Effect::new(move || {
+        if let Some(Err(AppError::Conflict(question))) = delete.value().get()
+            && let Some(id) = asked_to_delete.get_untracked()
+            && confirm(&question)
+        {
+            asked_to_delete.set(None);
+            delete.dispatch(DeleteStream {
+                id,
+                discard_waiting: true,
+            });
+        }
+    });
     let streams = Resource::new(
         move || {
             (
@@ -126,7 +142,8 @@ pub fn StreamsPage() -> impl IntoView {
                                                             let delete_prompt = delete_prompt.clone();
                                                             move |_| {
                                                                 if confirm(&delete_prompt) {
-                                                                    delete.dispatch(DeleteStream { id });
+                                                                    asked_to_delete.set(Some(id));
+                                                                    delete.dispatch(DeleteStream { id, discard_waiting: false });
                                                                 }
                                                             }
                                                         }

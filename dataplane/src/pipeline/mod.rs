@@ -23,7 +23,7 @@ use model::{Domains, EndpointSettings, EndpointTestResult, FieldError, SpoolDept
 use storage::secrets::SecretBox;
 use storage::{Db, DbError};
 
-pub use spool::Spool;
+pub use spool::{Spool, append_all};
 use stats::{Stats, StreamLabels};
 use worker::StreamWorker;
 /// Where and how much the engine spools.
@@ -184,7 +184,9 @@ impl Pipeline {
     /// Applies the account's saved configuration to the running engine. Records already
     /// accepted stay with their stream's worker: a stream that stays active keeps its
     /// worker (new template and endpoint apply to what comes next); a stream that stops
-    /// has its worker drain, seal and deliver what it holds, then end.
+    /// has its worker drain, seal and deliver what it holds, then end — also after a
+    /// restart (an inactive stream with blocks waiting gets a draining worker). A deleted
+    /// stream's worker ends at once and its spool is removed (the console asked first).
     pub async fn reload(&self, account_id: i64) -> Result<(), DbError> {
         let inner = &self.inner;
         let _one_at_a_time = inner.reloading.lock().await;
@@ -243,8 +245,31 @@ impl Pipeline {
             sinks.insert(stream.id, sink);
         }
 
+        // Streams that exist (also those whose settings cannot be read): the others were
+        // deleted.
+        let existing: std::collections::HashSet<i64> = streams
+            .iter()
+            .map(|s| s.id)
+            .chain(not_started.keys().copied())
+            .collect();
+        let mut discarded = Vec::new();
         let spools = {
             let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            let deleted: Vec<i64> = workers
+                .iter()
+                .filter(|(id, w)| w.account_id == account_id && !existing.contains(id))
+                .map(|(id, _)| *id)
+                .collect();
+            for stream_id in deleted {
+                if let Some(worker) = workers.remove(&stream_id) {
+                    worker.abort();
+                    inner.stats.forget(&StreamLabels {
+                        account_id,
+                        stream_id,
+                    });
+                    discarded.push(inner.settings.spool_dir.join(stream_id.to_string()));
+                }
+            }
             // Streams of this account that stopped (or were deleted): their workers drain
             // the spool, then end.
             for (id, worker) in workers.iter().filter(|(_, w)| w.account_id == account_id) {
@@ -296,8 +321,56 @@ impl Pipeline {
                 workers.insert(*id, worker::spawn(target, spool.clone(), sink.clone()));
                 spools.insert(*id, spool);
             }
+            // Inactive streams with blocks waiting and no worker (after a restart): a worker
+            // that drains them, then ends.
+            let draining: Vec<_> = streams
+                .iter()
+                .filter(|s| {
+                    !sinks.contains_key(&s.id)
+                        && !workers.contains_key(&s.id)
+                        && Spool::has_waiting(&inner.settings.spool_dir.join(s.id.to_string()))
+                })
+                .collect();
+            for stream in draining {
+                let dir = inner.settings.spool_dir.join(stream.id.to_string());
+                let started = stream
+                    .config
+                    .endpoint
+                    .endpoint()
+                    .sink(&inner.clients)
+                    .and_then(|sink| {
+                        let spool =
+                            Spool::open(dir, inner.settings.limits, inner.settings.spool_max_bytes)
+                                .map_err(|e| format!("Spool: {e}"))?;
+                        Ok((sink, Arc::new(spool)))
+                    });
+                match started {
+                    Ok((sink, spool)) => {
+                        let target = worker::Target {
+                            db: inner.db.clone(),
+                            account_id,
+                            stream_id: stream.id,
+                            stats: inner.stats.clone(),
+                        };
+                        let worker = worker::spawn(target, spool, sink);
+                        worker.stopping.store(true, Ordering::Relaxed);
+                        workers.insert(stream.id, worker);
+                    }
+                    Err(e) => {
+                        tracing::error!(stream_id = stream.id, error = %e, "inactive stream's waiting blocks cannot be delivered");
+                        not_started.insert(stream.id, e);
+                    }
+                }
+            }
             spools
         };
+        for dir in discarded {
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::error!(dir = %dir.display(), error = %e, "a deleted stream's spool cannot be removed");
+            }
+        }
         let running = spools.len();
         let table = RoutingTable::new(specs);
         let routes = AccountRoutes {

@@ -8,9 +8,15 @@
 //! `open.ndjson` left behind is sealed at once and every block is delivered, oldest first.
 //!
 //! Files go through the page cache without `fsync`: accepted records survive a crash of
-//! the process (SIGKILL, OOM kill), not a crash of the machine.
+//! the process (SIGKILL, OOM kill), not a crash of the machine. Recovery only cuts a torn
+//! last line (a write the crash interrupted, never answered); every record appended ends
+//! with its newline, so no accepted record is cut.
+//!
+//! One request's records for several streams go in with [`append_all`]: all of them, or
+//! (an I/O error on one) none, each spool rolled back to where it was. Blocks sealed within
+//! it are listed only once it ends, so no worker delivers what is rolled back.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -61,7 +67,8 @@ impl Spool {
         fs::create_dir_all(dir.join(FAILED))?;
         let mut next_seq = 0;
         let mut bytes = 0;
-        for block in list(&dir)? {
+        // Set-aside blocks count toward the size limit, as they did before the restart.
+        for block in list(&dir)?.into_iter().chain(list(&dir.join(FAILED))?) {
             next_seq = next_seq.max(block.seq + 1);
             bytes += fs::metadata(&block.path).map(|m| m.len()).unwrap_or(0);
         }
@@ -89,7 +96,13 @@ impl Spool {
             let records = contents[..whole].iter().filter(|b| **b == b'\n').count();
             let mut open = spool.lock();
             if records > 0 {
-                fs::write(&left_open, &contents[..whole])?;
+                // Cut in place, only past the last whole record: never rewritten.
+                if whole < contents.len() {
+                    OpenOptions::new()
+                        .write(true)
+                        .open(&left_open)?
+                        .set_len(whole as u64)?;
+                }
                 open.records = records;
                 open.bytes = whole as u64;
                 spool.bytes.fetch_add(whole as u64, Ordering::Relaxed);
@@ -99,6 +112,13 @@ impl Spool {
             }
         }
         Ok(spool)
+    }
+
+    /// Whether a spool folder holds records waiting for delivery (open or sealed; blocks
+    /// set aside wait for a redelivery instead).
+    pub fn has_waiting(dir: &Path) -> bool {
+        let open = fs::metadata(dir.join(OPEN_BLOCK)).is_ok_and(|m| m.is_file() && m.len() > 0);
+        open || list(dir).is_ok_and(|blocks| !blocks.is_empty())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, OpenBlock> {
@@ -113,13 +133,23 @@ impl Spool {
     /// before a record would take a block past the byte limit. Writes whole runs of records
     /// at once: per record only a newline search (memchr).
     pub fn append(&self, records: &[u8]) -> io::Result<()> {
-        let mut open = self.lock();
+        append_all(&[(self, records)])
+    }
+
+    /// [`Spool::append`] with the open block locked; the bytes it added, also when it
+    /// failed part way (for the rollback).
+    fn append_locked(&self, open: &mut OpenBlock, records: &[u8]) -> (u64, io::Result<()>) {
+        let mut added = 0;
+        let result = self.append_runs(open, records, &mut added);
+        (added, result)
+    }
+
+    fn append_runs(&self, open: &mut OpenBlock, records: &[u8], added: &mut u64) -> io::Result<()> {
         let now = Instant::now();
         let mut rest = records;
         while !rest.is_empty() {
             if open.file.is_none() {
-                let file = File::create(self.dir.join(OPEN_BLOCK))?;
-                open.file = Some(BufWriter::with_capacity(256 * 1024, file));
+                open.file = Some(open_for_append(&self.dir.join(OPEN_BLOCK))?);
                 open.first_record_at = Some(now);
             }
             // The records that fit in the open block (a last record without its newline
@@ -138,14 +168,23 @@ impl Spool {
                 end = next_end;
             }
             let run = &rest[..end];
+            // A last record without its newline gets one: recovery keeps whole lines.
+            let newline: &[u8] = if run.is_empty() || run.ends_with(b"\n") {
+                b""
+            } else {
+                b"\n"
+            };
             if let Some(file) = open.file.as_mut() {
                 file.write_all(run)?;
+                file.write_all(newline)?;
             }
+            let written = (run.len() + newline.len()) as u64;
             open.records += count;
-            open.bytes += run.len() as u64;
-            self.bytes.fetch_add(run.len() as u64, Ordering::Relaxed);
+            open.bytes += written;
+            *added += written;
+            self.bytes.fetch_add(written, Ordering::Relaxed);
             if block_full || open.records >= self.limits.max_records {
-                self.seal(&mut open)?;
+                self.seal(open)?;
             }
             rest = &rest[run.len()..];
         }
@@ -153,6 +192,44 @@ impl Spool {
             // Into the page cache before ingest answers: survives a process crash.
             file.flush()?;
         }
+        Ok(())
+    }
+
+    /// Puts the spool back where `mark` was taken (an append of the same request failed):
+    /// blocks sealed since are removed, the block that was open is open again, cut to its
+    /// old length.
+    fn roll_back(&self, open: &mut OpenBlock, mark: &Mark, added: u64) -> io::Result<()> {
+        open.file = None;
+        let open_path = self.dir.join(OPEN_BLOCK);
+        for block in list(&self.dir)? {
+            if block.seq < mark.next_seq {
+                continue;
+            }
+            if block.seq == mark.next_seq && mark.records > 0 {
+                // The block that was open when the request came: open again.
+                let _ = fs::remove_file(&open_path);
+                fs::rename(&block.path, &open_path)?;
+            } else {
+                fs::remove_file(&block.path)?;
+            }
+        }
+        if mark.records > 0 {
+            OpenOptions::new()
+                .write(true)
+                .open(&open_path)?
+                .set_len(mark.bytes)?;
+            open.file = Some(open_for_append(&open_path)?);
+        } else if open_path.exists() {
+            fs::remove_file(&open_path)?;
+        }
+        open.records = mark.records;
+        open.bytes = mark.bytes;
+        open.first_record_at = mark.first_record_at;
+        open.next_seq = mark.next_seq;
+        self.bytes.fetch_sub(
+            added.min(self.bytes.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
         Ok(())
     }
 
@@ -211,8 +288,10 @@ impl Spool {
         Ok(())
     }
 
-    /// Sealed blocks waiting for delivery, oldest first.
+    /// Sealed blocks waiting for delivery, oldest first. Listed with the open block locked:
+    /// blocks sealed by an [`append_all`] still going on are not seen until it ends.
     pub fn pending(&self) -> io::Result<Vec<SealedBlock>> {
+        let _open = self.lock();
         list(&self.dir)
     }
 
@@ -231,7 +310,8 @@ impl Spool {
 
     /// Nothing open and nothing waiting.
     pub fn is_drained(&self) -> bool {
-        self.lock().records == 0 && self.pending().map(|p| p.is_empty()).unwrap_or(false)
+        let open = self.lock();
+        open.records == 0 && list(&self.dir).map(|p| p.is_empty()).unwrap_or(false)
     }
 
     pub fn load(&self, block: &SealedBlock) -> io::Result<OutgoingBlock> {
@@ -276,6 +356,62 @@ impl Spool {
         }
         Ok(failed.len())
     }
+}
+
+/// Where a spool's open block was before an append: what a rollback restores.
+struct Mark {
+    records: usize,
+    bytes: u64,
+    first_record_at: Option<Instant>,
+    next_seq: u64,
+}
+
+impl Mark {
+    fn of(open: &OpenBlock) -> Mark {
+        Mark {
+            records: open.records,
+            bytes: open.bytes,
+            first_record_at: open.first_record_at,
+            next_seq: open.next_seq,
+        }
+    }
+}
+
+/// Appends each spool's records: all of them, or none. The spools are locked in the order
+/// given (callers sort by stream, so two requests cannot deadlock); if one append fails,
+/// every spool of the batch is rolled back and the error returned.
+pub fn append_all(batch: &[(&Spool, &[u8])]) -> io::Result<()> {
+    let mut locked: Vec<_> = batch
+        .iter()
+        .map(|(spool, records)| {
+            let open = spool.lock();
+            let mark = Mark::of(&open);
+            (*spool, open, mark, *records, 0u64)
+        })
+        .collect();
+    let mut failure = None;
+    for (spool, open, _, records, added) in &mut locked {
+        let (bytes, result) = spool.append_locked(open, records);
+        *added = bytes;
+        if let Err(e) = result {
+            failure = Some(e);
+            break;
+        }
+    }
+    let Some(error) = failure else {
+        return Ok(());
+    };
+    for (spool, open, mark, _, added) in &mut locked {
+        if let Err(e) = spool.roll_back(open, mark, *added) {
+            tracing::error!(dir = %spool.dir.display(), error = %e, "spool: rollback failed");
+        }
+    }
+    Err(error)
+}
+
+fn open_for_append(path: &Path) -> io::Result<BufWriter<File>> {
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    Ok(BufWriter::with_capacity(256 * 1024, file))
 }
 
 fn list(dir: &Path) -> io::Result<Vec<SealedBlock>> {
@@ -427,6 +563,71 @@ mod tests {
         let pending = spool.pending().unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].records, 2);
+    }
+
+    #[test]
+    fn recovery_keeps_a_last_record_appended_without_its_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(10), u64::MAX).unwrap();
+        spool.append(b"{\"a\":1}\n{\"a\":2}").unwrap();
+        drop(spool);
+        let spool = Spool::open(dir.path().to_path_buf(), limits(10), u64::MAX).unwrap();
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].records, 2, "both accepted records are recovered");
+        assert_eq!(
+            &spool.load(&pending[0]).unwrap().body[..],
+            b"{\"a\":1}\n{\"a\":2}"
+        );
+    }
+
+    #[test]
+    fn set_aside_blocks_count_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(1), u64::MAX).unwrap();
+        spool.append(b"{\"a\":1}\n").unwrap();
+        let bytes = spool.bytes();
+        spool.set_aside(&spool.pending().unwrap()[0]).unwrap();
+        assert_eq!(spool.bytes(), bytes);
+        drop(spool);
+        let spool = Spool::open(dir.path().to_path_buf(), limits(1), u64::MAX).unwrap();
+        assert_eq!(spool.bytes(), bytes);
+    }
+
+    #[test]
+    fn a_failed_append_rolls_every_spool_of_the_batch_back() {
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = Spool::open(one.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        let second = Spool::open(two.path().to_path_buf(), limits(3), u64::MAX).unwrap();
+        first.append(b"{\"a\":1}\n{\"a\":2}\n").unwrap();
+        let before = (first.bytes(), first.pending().unwrap().len());
+        // The second spool cannot create its open block.
+        fs::create_dir(two.path().join(OPEN_BLOCK)).unwrap();
+        // Four records: the first spool's open block seals (3) and a new one opens.
+        let records: &[u8] = b"{\"a\":3}\n{\"a\":4}\n{\"a\":5}\n{\"a\":6}\n";
+        assert!(append_all(&[(&first, records), (&second, records)]).is_err());
+        assert_eq!((first.bytes(), first.pending().unwrap().len()), before);
+        first.seal_now().unwrap();
+        let pending = first.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            &first.load(&pending[0]).unwrap().body[..],
+            b"{\"a\":1}\n{\"a\":2}",
+            "only what was there before"
+        );
+        // And the spool goes on: the next append lands after the old records.
+        fs::remove_dir(two.path().join(OPEN_BLOCK)).unwrap();
+        append_all(&[(&first, records), (&second, records)]).unwrap();
+        first.seal_now().unwrap();
+        assert_eq!(
+            first
+                .pending()
+                .unwrap()
+                .iter()
+                .map(|b| b.records)
+                .sum::<usize>(),
+            6
+        );
     }
 
     #[test]

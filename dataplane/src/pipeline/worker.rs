@@ -1,6 +1,7 @@
 //! One stream's worker: seals the spool's open block when it reaches its age limit, and
 //! delivers sealed blocks oldest first, retrying until the endpoint takes each one. A block
 //! the endpoint refuses for good is set aside in the spool (visible, redeliverable).
+//! Spool file I/O runs on the blocking pool, never on the async threads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +41,31 @@ impl StreamWorker {
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
+
+    /// Ends the worker where it is (its stream was deleted; what it held is discarded).
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+}
+
+/// Aborts a task when dropped: the sealer ends with its worker, also when that is aborted.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs spool file I/O on the blocking pool.
+async fn on_disk<T: Send + 'static>(
+    spool: &Arc<Spool>,
+    io: impl FnOnce(&Spool) -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    let spool = spool.clone();
+    tokio::task::spawn_blocking(move || io(&spool))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 pub(super) fn spawn(target: Target, spool: Arc<Spool>, sink: Arc<dyn Sink>) -> StreamWorker {
@@ -62,9 +88,8 @@ async fn run(
     sink: watch::Receiver<Arc<dyn Sink>>,
     stopping: Arc<AtomicBool>,
 ) {
-    let sealer = tokio::spawn(seal_by_age(spool.clone(), stopping.clone()));
+    let _sealer = AbortOnDrop(tokio::spawn(seal_by_age(spool.clone(), stopping.clone())));
     deliver(&target, &spool, &sink, &stopping).await;
-    sealer.abort();
     tracing::info!(stream_id = target.stream_id, "stream worker stopped");
 }
 
@@ -75,9 +100,10 @@ async fn seal_by_age(spool: Arc<Spool>, stopping: Arc<AtomicBool>) {
             None => tokio::time::sleep(Duration::from_millis(50)).await,
         }
         let sealed = if stopping.load(Ordering::Relaxed) {
-            spool.seal_now()
+            on_disk(&spool, |s| s.seal_now()).await
         } else {
-            spool.seal_if_due(std::time::Instant::now())
+            let now = std::time::Instant::now();
+            on_disk(&spool, move |s| s.seal_if_due(now)).await
         };
         if let Err(e) = sealed {
             tracing::error!(error = %e, "spool: sealing a block failed");
@@ -87,13 +113,13 @@ async fn seal_by_age(spool: Arc<Spool>, stopping: Arc<AtomicBool>) {
 
 async fn deliver(
     target: &Target,
-    spool: &Spool,
+    spool: &Arc<Spool>,
     sink: &watch::Receiver<Arc<dyn Sink>>,
     stopping: &AtomicBool,
 ) {
     let policy = RetryPolicy::default();
     loop {
-        let pending = match spool.pending() {
+        let pending = match on_disk(spool, |s| s.pending()).await {
             Ok(pending) => pending,
             Err(e) => {
                 tracing::error!(stream_id = target.stream_id, error = %e, "spool: cannot list blocks");
@@ -102,7 +128,11 @@ async fn deliver(
             }
         };
         if pending.is_empty() {
-            if stopping.load(Ordering::Relaxed) && spool.is_drained() {
+            if stopping.load(Ordering::Relaxed)
+                && on_disk(spool, |s| Ok(s.is_drained()))
+                    .await
+                    .unwrap_or(false)
+            {
                 return;
             }
             tokio::select! {
@@ -119,7 +149,7 @@ async fn deliver(
 
 async fn deliver_block(
     target: &Target,
-    spool: &Spool,
+    spool: &Arc<Spool>,
     sink: &watch::Receiver<Arc<dyn Sink>>,
     policy: &RetryPolicy,
     sealed: &SealedBlock,
@@ -134,7 +164,12 @@ async fn deliver_block(
         account_id: *account_id,
         stream_id: *stream_id,
     };
-    let block = match spool.load(sealed) {
+    let block = match on_disk(spool, {
+        let sealed = sealed.clone();
+        move |s| s.load(&sealed)
+    })
+    .await
+    {
         Ok(block) => block,
         Err(e) => {
             tracing::error!(stream_id, error = %e, "spool: cannot read a block");
@@ -171,7 +206,8 @@ async fn deliver_block(
     .await;
     match outcome {
         Ok(_) => {
-            if let Err(e) = spool.remove(sealed) {
+            let sealed = sealed.clone();
+            if let Err(e) = on_disk(spool, move |s| s.remove(&sealed)).await {
                 tracing::error!(stream_id, error = %e, "spool: cannot remove a delivered block");
             }
             // Off the delivery path: the next block need not wait for the status write.
@@ -185,7 +221,8 @@ async fn deliver_block(
         }
         Err(error) => {
             tracing::error!(stream_id, block_id = %block.id, %error, "block refused: set aside until redelivered");
-            if let Err(e) = spool.set_aside(sealed) {
+            let sealed = sealed.clone();
+            if let Err(e) = on_disk(spool, move |s| s.set_aside(&sealed)).await {
                 tracing::error!(stream_id, error = %e, "spool: cannot set a block aside");
             }
         }

@@ -17,4 +17,5 @@ mod receiver;
 mod services;
 mod sessions;
 mod storage;
+mod stranded;
 mod streams;
