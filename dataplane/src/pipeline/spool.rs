@@ -57,6 +57,9 @@ pub struct Spool {
     open: Mutex<OpenBlock>,
     /// Bytes on disk, open block included (the size limit applies to this).
     bytes: AtomicU64,
+    /// Blocks with a lower sequence number are listed for delivery; those sealed within an
+    /// [`append_all`] still going on are not, until it succeeds (or rolls them back).
+    listed_below: AtomicU64,
     /// Woken when a block is sealed.
     pub sealed: Notify,
 }
@@ -84,6 +87,7 @@ impl Spool {
                 next_seq,
             }),
             bytes: AtomicU64::new(bytes),
+            listed_below: AtomicU64::new(next_seq),
             sealed: Notify::new(),
         };
         let left_open = spool.dir.join(OPEN_BLOCK);
@@ -107,6 +111,7 @@ impl Spool {
                 open.bytes = whole as u64;
                 spool.bytes.fetch_add(whole as u64, Ordering::Relaxed);
                 spool.seal(&mut open)?;
+                spool.publish(&open);
             } else {
                 fs::remove_file(&left_open)?;
             }
@@ -252,6 +257,7 @@ impl Spool {
             .is_some_and(|at| now >= at + self.limits.max_age)
         {
             self.seal(&mut open)?;
+            self.publish(&open);
         }
         Ok(())
     }
@@ -259,7 +265,16 @@ impl Spool {
     /// Seals whatever is open (a stream stopping).
     pub fn seal_now(&self) -> io::Result<()> {
         let mut open = self.lock();
-        self.seal(&mut open)
+        self.seal(&mut open)?;
+        self.publish(&open);
+        Ok(())
+    }
+
+    /// Lists every block sealed so far for delivery, and wakes the worker.
+    fn publish(&self, open: &OpenBlock) {
+        if self.listed_below.swap(open.next_seq, Ordering::Release) != open.next_seq {
+            self.sealed.notify_one();
+        }
     }
 
     fn seal(&self, open: &mut OpenBlock) -> io::Result<()> {
@@ -284,15 +299,16 @@ impl Spool {
         open.records = 0;
         open.bytes = 0;
         open.first_record_at = None;
-        self.sealed.notify_one();
         Ok(())
     }
 
-    /// Sealed blocks waiting for delivery, oldest first. Listed with the open block locked:
-    /// blocks sealed by an [`append_all`] still going on are not seen until it ends.
+    /// Sealed blocks waiting for delivery, oldest first; blocks sealed by an [`append_all`]
+    /// still going on are not among them until it succeeds.
     pub fn pending(&self) -> io::Result<Vec<SealedBlock>> {
-        let _open = self.lock();
-        list(&self.dir)
+        let below = self.listed_below.load(Ordering::Acquire);
+        let mut blocks = list(&self.dir)?;
+        blocks.retain(|b| b.seq < below);
+        Ok(blocks)
     }
 
     pub fn failed(&self) -> io::Result<Vec<SealedBlock>> {
@@ -319,10 +335,11 @@ impl Spool {
         if body.last() == Some(&b'\n') {
             body.pop();
         }
+        let body = Bytes::from(body);
         Ok(OutgoingBlock {
             id: block.id,
             records: block.records,
-            body: Bytes::from(body),
+            body,
             sealed_at: UNIX_EPOCH + std::time::Duration::from_millis(block.sealed_ms),
         })
     }
@@ -399,6 +416,9 @@ pub fn append_all(batch: &[(&Spool, &[u8])]) -> io::Result<()> {
         }
     }
     let Some(error) = failure else {
+        for (spool, open, ..) in &locked {
+            spool.publish(open);
+        }
         return Ok(());
     };
     for (spool, open, mark, _, added) in &mut locked {
