@@ -91,6 +91,13 @@ test('streams: one per endpoint type, listed, edited, toggled, cancelled, delete
   await expect(row(page, 'Archive to S3')).toContainText('WAF Events');
   await expect(row(page, 'Kafka pipeline')).toContainText('Apache Kafka');
   await expect(row(page, 'Kafka pipeline').locator('.active-toggle')).not.toBeChecked();
+  // Each row's Dashboard and Delete sit inside their row: the actions cell spans the row.
+  for (const name of ['Archive to S3', 'Kafka pipeline', 'SIEM over HTTP']) {
+    const rowBox = (await row(page, name).boundingBox())!;
+    const cellBox = (await row(page, name).locator('td.row-actions').boundingBox())!;
+    expect(Math.abs(cellBox.y - rowBox.y), `${name}: actions cell top`).toBeLessThanOrEqual(1);
+    expect(Math.abs(cellBox.height - rowBox.height), `${name}: actions cell height`).toBeLessThanOrEqual(1);
+  }
   await page.screenshot({ path: '../docs/streams-list.png', fullPage: true });
 
   // Search filters the list.
