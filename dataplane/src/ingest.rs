@@ -53,6 +53,16 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
+/// A refusal the sender should retry after `retry_after_secs`.
+fn refuse_for(status: StatusCode, message: &str, retry_after_secs: u32) -> Response {
+    let mut response = refuse(status, message);
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs),
+    );
+    response
+}
+
 /// What one ingest request may cost before it is rendered.
 #[derive(Clone, Copy, Debug)]
 pub struct IngestLimits {
@@ -113,17 +123,14 @@ pub async fn ingest(
 
     // A slot before the body is read; a request over the bound reads nothing.
     let Ok(_slot) = state.bodies.try_acquire() else {
-        let mut response = refuse(
+        return refuse_for(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!(
                 "the server is reading {} ingest requests already: retry later",
                 state.limits.max_concurrent
             ),
+            1,
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return response;
     };
     let read = axum::body::to_bytes(body, state.limits.max_body);
     let body = match tokio::time::timeout(state.limits.read_timeout, read).await {
@@ -151,18 +158,15 @@ pub async fn ingest(
 
     let bounds = pipeline.bounds();
     if let Some(free) = pipeline.free_disk_below_floor() {
-        let mut response = refuse(
+        return refuse_for(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!(
                 "the server's disk is almost full ({free} bytes free, below --min-free-disk \
                  {} bytes): retry later",
                 bounds.min_free_disk_bytes
             ),
+            30,
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
-        return response;
     }
 
     let mut answer = IngestAnswer::default();
@@ -272,18 +276,15 @@ pub async fn ingest(
             "account spool limit: ingest refused"
         );
         pipeline.stats().ingest_refused(answer.accepted);
-        let mut response = refuse(
+        return refuse_for(
             StatusCode::TOO_MANY_REQUESTS,
             &format!(
                 "this account's streams hold {account_spool} bytes waiting for their endpoints, \
                  the most the server allows (--account-spool-max-bytes {}): retry later",
                 bounds.account_spool_bytes
             ),
+            5,
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-        return response;
     }
     // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
     if let Some(full) = chunks.iter().find_map(|(id, chunk)| {
@@ -292,14 +293,11 @@ pub async fn ingest(
     }) {
         tracing::warn!(stream_id = full, "spool full: ingest refused");
         pipeline.stats().ingest_refused(answer.accepted);
-        let mut response = refuse(
+        return refuse_for(
             StatusCode::SERVICE_UNAVAILABLE,
             "a stream's spool is full (its endpoint is not keeping up): retry later",
+            5,
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-        return response;
     }
     let stats = pipeline.stats();
     // Streams in id order: the order append_all locks their spools in.

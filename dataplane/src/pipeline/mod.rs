@@ -255,41 +255,32 @@ impl Pipeline {
         let mut discarded = Vec::new();
         let spools = {
             let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-            let deleted: Vec<i64> = workers
+            // Workers of deleted streams end now (their spool goes with them); workers that
+            // drained and ended leave too. Either way their series leave the metrics.
+            let leaving: Vec<(i64, bool)> = workers
                 .iter()
-                .filter(|(id, w)| w.account_id == account_id && !existing.contains(id))
-                .map(|(id, _)| *id)
+                .filter_map(|(id, worker)| {
+                    let deleted = worker.account_id == account_id && !existing.contains(id);
+                    (deleted || worker.is_finished()).then_some((*id, deleted))
+                })
                 .collect();
-            for stream_id in deleted {
+            for (stream_id, deleted) in leaving {
                 if let Some(worker) = workers.remove(&stream_id) {
                     worker.abort();
-                    inner.stats.forget(&StreamLabels {
-                        account_id,
-                        stream_id,
-                    });
-                    discarded.push(inner.settings.spool_dir.join(stream_id.to_string()));
-                }
-            }
-            // Streams of this account that stopped (or were deleted): their workers drain
-            // the spool, then end.
-            for (id, worker) in workers.iter().filter(|(_, w)| w.account_id == account_id) {
-                worker
-                    .stopping
-                    .store(!sinks.contains_key(id), Ordering::Relaxed);
-            }
-            // Workers that drained and ended: their streams leave the metrics too.
-            let ended: Vec<i64> = workers
-                .iter()
-                .filter(|(_, worker)| worker.is_finished())
-                .map(|(id, _)| *id)
-                .collect();
-            for stream_id in ended {
-                if let Some(worker) = workers.remove(&stream_id) {
                     inner.stats.forget(&StreamLabels {
                         account_id: worker.account_id,
                         stream_id,
                     });
+                    if deleted {
+                        discarded.push(inner.settings.spool_dir.join(stream_id.to_string()));
+                    }
                 }
+            }
+            // Streams of this account that stopped: their workers drain the spool, then end.
+            for (id, worker) in workers.iter().filter(|(_, w)| w.account_id == account_id) {
+                worker
+                    .stopping
+                    .store(!sinks.contains_key(id), Ordering::Relaxed);
             }
             let mut spools = HashMap::new();
             for (id, sink) in &sinks {
@@ -325,14 +316,11 @@ impl Pipeline {
             // that drains them, then ends.
             let draining: Vec<_> = streams
                 .iter()
-                .filter(|s| {
-                    !sinks.contains_key(&s.id)
-                        && !workers.contains_key(&s.id)
-                        && Spool::has_waiting(&inner.settings.spool_dir.join(s.id.to_string()))
-                })
+                .filter(|s| !sinks.contains_key(&s.id) && !workers.contains_key(&s.id))
+                .map(|s| (s, inner.settings.spool_dir.join(s.id.to_string())))
+                .filter(|(_, dir)| Spool::has_waiting(dir))
                 .collect();
-            for stream in draining {
-                let dir = inner.settings.spool_dir.join(stream.id.to_string());
+            for (stream, dir) in draining {
                 let started = stream
                     .config
                     .endpoint

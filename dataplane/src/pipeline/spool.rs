@@ -141,15 +141,14 @@ impl Spool {
         append_all(&[(self, records)])
     }
 
-    /// [`Spool::append`] with the open block locked; the bytes it added, also when it
-    /// failed part way (for the rollback).
-    fn append_locked(&self, open: &mut OpenBlock, records: &[u8]) -> (u64, io::Result<()>) {
-        let mut added = 0;
-        let result = self.append_runs(open, records, &mut added);
-        (added, result)
-    }
-
-    fn append_runs(&self, open: &mut OpenBlock, records: &[u8], added: &mut u64) -> io::Result<()> {
+    /// [`Spool::append`] with the open block locked; counts the bytes it wrote in `added`,
+    /// also when it fails part way (for the rollback).
+    fn append_locked(
+        &self,
+        open: &mut OpenBlock,
+        records: &[u8],
+        added: &mut u64,
+    ) -> io::Result<()> {
         let now = Instant::now();
         let mut rest = records;
         while !rest.is_empty() {
@@ -408,9 +407,7 @@ pub fn append_all(batch: &[(&Spool, &[u8])]) -> io::Result<()> {
         .collect();
     let mut failure = None;
     for (spool, open, _, records, added) in &mut locked {
-        let (bytes, result) = spool.append_locked(open, records);
-        *added = bytes;
-        if let Err(e) = result {
+        if let Err(e) = spool.append_locked(open, records, added) {
             failure = Some(e);
             break;
         }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::delivery::{HOST, setup_on};
-use crate::helpers::{Browser, PASSWORD, Storage, TestApp, spawn_app_with};
+use crate::helpers::{Browser, PASSWORD, Storage, TestApp, scrape, spawn_app_with};
 
 const METRICS_TOKEN: &str = "anonymous-scrape-0123456789";
 const OWNER: &str = "owner@acme.test";
@@ -25,15 +25,7 @@ async fn app_with_metrics() -> TestApp {
 
 /// `ds_password_checks_total` from `/metrics`: how many argon2 hashes the server computed.
 async fn password_checks(app: &TestApp) -> u64 {
-    let text = reqwest::Client::new()
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&app.address, METRICS_TOKEN).await;
     text.lines()
         .find_map(|l| l.strip_prefix("ds_password_checks_total "))
         .unwrap_or_else(|| panic!("no ds_password_checks_total in {text}"))

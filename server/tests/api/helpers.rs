@@ -54,6 +54,19 @@ where
     }
 }
 
+/// The server's `/metrics` text, scraped with `token`.
+pub async fn scrape(address: &str, token: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{address}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Reads a required test-service setting; the test command (`scripts/test.sh`) sets them all.
 pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {

@@ -224,8 +224,7 @@ async fn metrics_need_the_token_and_count_per_stream() {
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready\n");
 
-    // A deleted stream's worker drains and ends; at the next configuration change its
-    // series leave /metrics.
+    // A deleted stream's worker ends with the deletion, and its series leave /metrics.
     let (status, _) = s.owner.call_json("delete_stream", &[("id", "1")]).await;
     assert_eq!(status, 200);
     for attempt in 0..50 {
@@ -233,15 +232,7 @@ async fn metrics_need_the_token_and_count_per_stream() {
             .call_json("add_domain", &[("name", &format!("d{attempt}.acme.test"))])
             .await;
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let text = http
-            .get(&url)
-            .bearer_auth(METRICS_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = crate::helpers::scrape(&s.app.address, METRICS_TOKEN).await;
         if !text.contains(r#"stream_id="1""#) {
             assert!(text.contains("ds_active_streams 0"), "{text}");
             return;

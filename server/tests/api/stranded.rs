@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::delivery::{HOST, event, http_stream, ingest, save_stream, setup_on};
 use crate::durability::{demo_token, free_port, ingest_to, start_server, wait_healthy};
-use crate::helpers::{Browser, Storage, poll};
+use crate::helpers::{Browser, Storage, poll, scrape};
 use crate::receiver::Receiver;
 
 const TEMPLATE: &str = r#"{"request_id": "$request_id"}"#;
@@ -152,15 +152,7 @@ async fn set_aside_blocks_count_the_same_after_a_restart() {
     ingest(&s, "edge_applications", body.join("\n")).await;
 
     let spool_bytes = |address: String| async move {
-        let text = reqwest::Client::new()
-            .get(format!("{address}/metrics"))
-            .bearer_auth("stranded-scrape-0123456789")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = scrape(&address, "stranded-scrape-0123456789").await;
         let failed = text
             .lines()
             .find_map(|l| l.strip_prefix("ds_spool_failed_blocks{"))
