@@ -2,6 +2,10 @@
 # Benchmarks (figures for BENCHMARKS.md; never part of the test command).
 #   scripts/bench.sh render   template rendering, one core (engine example)
 #   scripts/bench.sh e2e      generator → ingest → engine → local HTTP receiver, release build
+#   scripts/bench.sh syslog   generator → syslog input (PROTO udp|tcp, RATE events/s, 0: all it
+#                             can) → engine → local HTTP receiver: taken, delivered, UDP loss
+#   scripts/bench.sh edge     wrk → private nginx + ModSecurity + CRS → origin, with the edge
+#                             sending to the server (requests/s; the server must keep up)
 # EVENTS (default 2,000,000), CONNECTIONS (4), BATCH (2000) and TARGET (http, s3, kafka;
 # s3 and kafka start the test services) tune the e2e run; BIN measures a prebuilt server
 # binary instead of building this tree (e.g. an earlier commit's, for a before/after).
@@ -74,5 +78,59 @@ secs = end - start
 print(f"end to end ({target}): {events} events in {secs:.2f} s = {events/secs:,.0f} events/s; server peak RSS {peak/1024:.0f} MiB")
 PY
     ;;
-  *) echo "usage: $0 render|e2e" >&2; exit 2 ;;
+  syslog|edge)
+    cargo build --release -p server
+    bin="${BIN:-$CARGO_TARGET_DIR/release/data-streaming}"
+    work=$(mktemp -d)
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+    server_port=$(free_port); udp_port=$(free_port); tcp_port=$(free_port); receiver_port=$(free_port)
+    pids=()
+    cleanup() { kill "${pids[@]}" 2>/dev/null || true; [ -f "$work/demo-edge/nginx.pid" ] && kill "$(cat "$work/demo-edge/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+    trap cleanup EXIT
+    "$bin" receive --bind "127.0.0.1:$receiver_port" >"$work/receiver.log" 2>&1 &
+    pids+=("$!")
+    edge_args=()
+    if [ "$1" = edge ]; then edge_port=$(free_port); edge_args=(--demo-edge "127.0.0.1:$edge_port"); fi
+    "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
+      --demo-receiver "http://127.0.0.1:$receiver_port/bench" --demo-rate "${DEMO_RATE:-1}" \
+      --syslog-udp "127.0.0.1:$udp_port" --syslog-tcp "127.0.0.1:$tcp_port" \
+      --metrics-token bench-metrics-token "${edge_args[@]}" >"$work/server.log" 2>&1 &
+    server_pid=$!; pids+=("$server_pid")
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$server_port/healthz" >/dev/null && break; sleep 0.1; done
+    metric() { curl -s -H "Authorization: Bearer bench-metrics-token" "http://127.0.0.1:$server_port/metrics" \
+      | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {print s + 0}'; }
+    # Waits until the delivered count stops moving; prints "taken delivered seconds-since-start".
+    settle() {
+      local last=-1 now
+      while :; do
+        now=$(metric ds_stream_records_delivered_total)
+        [ "$now" = "$last" ] && [ "$now" != 0 ] && break
+        last=$now; sleep 2
+      done
+      echo "$(metric 'ds_edge_messages_total{input="nginx",outcome="accepted"}') $now"
+    }
+    if [ "$1" = syslog ]; then
+      proto="${PROTO:-udp}"; events="${EVENTS:-500000}"
+      port=$([ "$proto" = udp ] && echo "$udp_port" || echo "$tcp_port")
+      started=$(date +%s.%N)
+      "$bin" generate --syslog "$proto://127.0.0.1:$port" --token-file "$work/demo-credentials.txt" \
+        --hosts shop.example.com --rate "${RATE:-0}" --events "$events" --batch 500 --connections 1 --quiet
+      sent_done=$(date +%s.%N)
+      read -r taken delivered < <(settle)
+      python3 - "$proto" "$events" "$started" "$sent_done" "$taken" "$delivered" <<'PY'
+import sys
+proto, sent, start, sent_done, taken, delivered = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(float(sys.argv[5])), int(float(sys.argv[6]))
+secs = sent_done - start
+print(f"syslog {proto}: sent {sent} in {secs:.2f} s ({sent/secs:,.0f} messages/s); taken {taken}, delivered {delivered}; lost {sent-taken} ({(sent-taken)/sent:.2%})")
+PY
+    else
+      command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+      for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$edge_port/" && break; sleep 0.1; done
+      wrk -t2 -c"${WRK_CONNECTIONS:-16}" -d"${DURATION:-20s}" -H 'Host: shop.example.com' \
+        -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0' "http://127.0.0.1:$edge_port/products?id=7"
+      read -r taken delivered < <(settle)
+      echo "edge: server took $taken access-log messages, delivered $delivered records"
+    fi
+    ;;
+  *) echo "usage: $0 render|e2e|syslog|edge" >&2; exit 2 ;;
 esac

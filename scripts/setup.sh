@@ -15,7 +15,9 @@ with_test_tools=false
 
 log() { printf '[setup] %s\n' "$*"; }
 
-apt_packages=(rustc-web cargo-web rust-web-src lld-22 make gcc g++ pkg-config)
+# nginx + ModSecurity + the OWASP CRS: the run command's demo edge and the edge tests.
+apt_packages=(rustc-web cargo-web rust-web-src lld-22 make gcc g++ pkg-config
+  nginx libnginx-mod-http-modsecurity modsecurity-crs)
 $with_test_tools && apt_packages+=(chromium postgresql)
 missing=()
 for p in "${apt_packages[@]}"; do

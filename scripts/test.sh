@@ -40,7 +40,8 @@ echo "[test] end-to-end (Playwright, Chromium)"
 e2e_dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$CARGO_TARGET_DIR/debug/data-streaming" --bind "127.0.0.1:$port" --data-dir "$e2e_dir" \
-  --site-root "$SITE_ROOT" --block-max-age 1s --allow-destinations 127.0.0.0/8 >"$e2e_dir/server.log" 2>&1 &
+  --site-root "$SITE_ROOT" --block-max-age 1s --allow-destinations 127.0.0.0/8 \
+  --syslog-udp 127.0.0.1:0 >"$e2e_dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break

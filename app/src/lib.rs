@@ -102,7 +102,7 @@ pub fn App() -> impl IntoView {
                         view=|| view! {
                             <pages::layout::Protected>
                                 <pages::streams::StreamsPage />
-                                <pages::home::ServiceCard />
+                                <pages::home::AccountOverview />
                             </pages::layout::Protected>
                         }
                     />
@@ -149,7 +149,12 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/account")
                         ssr=SsrMode::Async
-                        view=|| view! { <pages::layout::Protected><pages::account::AccountPage /></pages::layout::Protected> }
+                        view=|| view! { <pages::layout::Protected><pages::account::AccountPage /><pages::home::ServiceCard /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/edge")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::edge::EdgePage /></pages::layout::Protected> }
                     />
                 </Routes>
             </main>

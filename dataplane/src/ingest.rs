@@ -156,29 +156,78 @@ pub async fn ingest(
         }
     };
 
+    match accept(pipeline, account_id, source, &body).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Why a whole batch of events was not taken; the sender should send it again (after
+/// `retry_after_secs` when set).
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after_secs: Option<u32>,
+}
+
+impl Refusal {
+    fn now(status: StatusCode, message: String) -> Refusal {
+        Refusal {
+            status,
+            message,
+            retry_after_secs: None,
+        }
+    }
+
+    fn later(status: StatusCode, message: String, retry_after_secs: u32) -> Refusal {
+        Refusal {
+            status,
+            message,
+            retry_after_secs: Some(retry_after_secs),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match self.retry_after_secs {
+            Some(secs) => refuse_for(self.status, &self.message, secs),
+            None => refuse(self.status, &self.message),
+        }
+    }
+}
+
+/// Routes, renders and spools one account's batch of NDJSON events of `source`: the
+/// ingest API's body, or the events the edge inputs (syslog, ModSecurity) gathered.
+/// All or nothing: a refused batch left nothing in any spool.
+pub async fn accept(
+    pipeline: &Pipeline,
+    account_id: i64,
+    source: DataSource,
+    body: &[u8],
+) -> Result<IngestAnswer, Refusal> {
     let bounds = pipeline.bounds();
     if let Some(free) = pipeline.free_disk_below_floor() {
-        return refuse_for(
+        return Err(Refusal::later(
             StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
+            format!(
                 "the server's disk is almost full ({free} bytes free, below --min-free-disk \
                  {} bytes): retry later",
                 bounds.min_free_disk_bytes
             ),
             30,
-        );
+        ));
     }
 
     let mut answer = IngestAnswer::default();
     let Some(routes) = pipeline.routes(account_id) else {
-        return Json(answer).into_response();
+        return Ok(answer);
     };
     // Per stream (a few per request): Fx hashing, the key is a small integer.
     let mut chunks: FxHashMap<i64, StreamChunk> = FxHashMap::default();
     let mut line_marks: Vec<(i64, usize, bool)> = Vec::new();
     let mut rendered = 0usize;
     // Lines found with memchr (SIMD): a byte-by-byte split costs more than the routing.
-    let line_ends = memchr::memchr_iter(b'\n', &body).chain(std::iter::once(body.len()));
+    let line_ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
     let mut line_start = 0;
     for (index, line_end) in line_ends.enumerate() {
         let line = &body[line_start..line_end];
@@ -257,14 +306,14 @@ pub async fn ingest(
         answer.accepted += 1;
         if rendered > bounds.rendered_bytes {
             pipeline.stats().ingest_refused(answer.accepted);
-            return refuse(
+            return Err(Refusal::now(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!(
+                format!(
                     "this request's records would be more than {} bytes rendered \
                      (--max-rendered-bytes): send fewer events per request",
                     bounds.rendered_bytes
                 ),
-            );
+            ));
         }
     }
     let has_records = chunks.values().any(|c| !c.records.is_empty());
@@ -276,15 +325,15 @@ pub async fn ingest(
             "account spool limit: ingest refused"
         );
         pipeline.stats().ingest_refused(answer.accepted);
-        return refuse_for(
+        return Err(Refusal::later(
             StatusCode::TOO_MANY_REQUESTS,
-            &format!(
+            format!(
                 "this account's streams hold {account_spool} bytes waiting for their endpoints, \
                  the most the server allows (--account-spool-max-bytes {}): retry later",
                 bounds.account_spool_bytes
             ),
             5,
-        );
+        ));
     }
     // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
     if let Some(full) = chunks.iter().find_map(|(id, chunk)| {
@@ -293,11 +342,11 @@ pub async fn ingest(
     }) {
         tracing::warn!(stream_id = full, "spool full: ingest refused");
         pipeline.stats().ingest_refused(answer.accepted);
-        return refuse_for(
+        return Err(Refusal::later(
             StatusCode::SERVICE_UNAVAILABLE,
-            "a stream's spool is full (its endpoint is not keeping up): retry later",
+            "a stream's spool is full (its endpoint is not keeping up): retry later".into(),
             5,
-        );
+        ));
     }
     let stats = pipeline.stats();
     // Streams in id order: the order append_all locks their spools in.
@@ -325,10 +374,10 @@ pub async fn ingest(
         Err(e) => {
             tracing::error!(account_id, error = %e, "spool: append failed, request taken by no stream");
             stats.ingest_refused(answer.accepted);
-            return refuse(
+            return Err(Refusal::now(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the spool could not be written: nothing of this request was taken, retry",
-            );
+                "the spool could not be written: nothing of this request was taken, retry".into(),
+            ));
         }
     };
     for (stream_id, _, chunk) in taken {
@@ -340,7 +389,7 @@ pub async fn ingest(
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
     }
     stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
-    Json(answer).into_response()
+    Ok(answer)
 }
 
 /// Whether reading the body stopped at its size limit.

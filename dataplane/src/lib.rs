@@ -12,5 +12,6 @@
 //! The endpoint types' sinks live with their settings in `model::endpoints` (feature
 //! `sink`); storage is the `storage` crate.
 
+pub mod edge;
 pub mod ingest;
 pub mod pipeline;

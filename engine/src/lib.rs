@@ -15,10 +15,13 @@
 //! - [`block`]: when the records of a stream are sealed into a block ([`BlockLimits`]).
 //! - [`preview`]: the sample block of a template, as the console shows and "Test endpoint"
 //!   sends it ([`sample_block`]).
+//! - [`edge`]: a real edge (nginx + ModSecurity) as the source: where each variable comes
+//!   from, and the configuration lines that send them.
 //! - `generate`: the traffic generator (`EventGenerator`), behind the `generator` feature.
 
 pub mod block;
 pub mod catalog;
+pub mod edge;
 pub mod event;
 #[cfg(feature = "generator")]
 pub mod generate;

@@ -194,3 +194,85 @@ pub struct StreamDashboard {
     /// Per 30 minutes, the last day (oldest first, 48 points).
     pub last_day: Vec<MetricPoint>,
 }
+
+/// An edge input: nginx's access log over syslog, or ModSecurity's audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EdgeInput {
+    Nginx,
+    ModSecurity,
+}
+
+impl EdgeInput {
+    pub const ALL: [EdgeInput; 2] = [EdgeInput::Nginx, EdgeInput::ModSecurity];
+
+    /// The `input` label on `/metrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeInput::Nginx => "nginx",
+            EdgeInput::ModSecurity => "modsecurity",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EdgeInput::Nginx => "nginx access log (syslog)",
+            EdgeInput::ModSecurity => "ModSecurity audit log",
+        }
+    }
+}
+
+/// What happened to an edge message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EdgeOutcome {
+    /// Taken into the spools of the streams it routes to.
+    Accepted,
+    /// No ingest token, or one that is not valid (counted on `/metrics` only).
+    NoToken,
+    /// Not a syslog message with a JSON event, or not an audit entry.
+    Malformed,
+    /// Larger than the server takes.
+    Oversize,
+    /// Its host is not one of the account's domains.
+    UnknownHost,
+    /// Not taken: a spool or the account's limit was full.
+    Refused,
+}
+
+impl EdgeOutcome {
+    pub const ALL: [EdgeOutcome; 6] = [
+        EdgeOutcome::Accepted,
+        EdgeOutcome::NoToken,
+        EdgeOutcome::Malformed,
+        EdgeOutcome::Oversize,
+        EdgeOutcome::UnknownHost,
+        EdgeOutcome::Refused,
+    ];
+
+    /// The `outcome` label on `/metrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeOutcome::Accepted => "accepted",
+            EdgeOutcome::NoToken => "no_token",
+            EdgeOutcome::Malformed => "malformed",
+            EdgeOutcome::Oversize => "oversize",
+            EdgeOutcome::UnknownHost => "unknown_host",
+            EdgeOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// One edge input of an account, since the server started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EdgeInputStatus {
+    pub input: EdgeInput,
+    /// When its last message with this account's token arrived (ms since the epoch).
+    pub last_event_at: Option<i64>,
+    /// Messages per outcome, in [`EdgeOutcome::ALL`] order (no-token ones name no account).
+    pub counts: Vec<(EdgeOutcome, u64)>,
+}
+
+/// The account's edge connection: one entry per input, in [`EdgeInput::ALL`] order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EdgeStatus {
+    pub inputs: Vec<EdgeInputStatus>,
+}

@@ -43,8 +43,9 @@ pub mod stream;
 pub use account::{CreatedToken, CurrentUser, Domain, IngestToken, Member, Role};
 pub use bounds::Bounds;
 pub use delivery::{
-    AttemptOutcome, DeliveryAttempt, DeliveryStatus, EndpointTestResult, MetricPoint, SpoolDepth,
-    StreamDashboard, StreamSummary, format_utc_millis, utc_fields,
+    AttemptOutcome, DeliveryAttempt, DeliveryStatus, EdgeInput, EdgeInputStatus, EdgeOutcome,
+    EdgeStatus, EndpointTestResult, MetricPoint, SpoolDepth, StreamDashboard, StreamSummary,
+    format_utc_millis, utc_fields,
 };
 pub use endpoints::{EndpointForm, EndpointSettings, EndpointType};
 pub use field::{FieldError, FieldErrors};

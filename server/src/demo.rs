@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use app::backend::auth;
+
+use crate::tools::edge::{self, EdgeConfig, RunningEdge};
 use model::StreamForm;
 use model::endpoints::{self, EndpointForm, Pair};
 use storage::secrets::SecretBox;
@@ -108,6 +110,67 @@ pub async fn seed(
     .map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(credentials = %path.display(), "demo account seeded");
     Ok(Some(path))
+}
+
+/// The demo through a real edge (`--demo-edge`): a private nginx + ModSecurity in front
+/// of a local origin, sending to this server's syslog and ModSecurity inputs, and real
+/// requests through it. `None` (the caller falls back to the NDJSON generator) when the
+/// edge cannot run here; the reason is logged.
+pub async fn start_edge(
+    settings: &crate::settings::Settings,
+    credentials: &Path,
+    local_addr: std::net::SocketAddr,
+    syslog_udp: Option<std::net::SocketAddr>,
+    pipeline: &dataplane::pipeline::Pipeline,
+) -> Option<RunningEdge> {
+    let listen = settings.demo_edge?;
+    let fallback = |why: &str| {
+        tracing::warn!(
+            reason = why,
+            "demo: no real edge, the generator sends NDJSON instead"
+        );
+        None
+    };
+    if !edge::installed() {
+        return fallback(
+            "nginx, libnginx-mod-http-modsecurity or modsecurity-crs is not installed",
+        );
+    }
+    let Some(syslog) = syslog_udp else {
+        return fallback("--syslog-udp is not set");
+    };
+    let token = std::fs::read_to_string(credentials)
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("token=").map(str::to_string))?;
+    let Some(account_id) = pipeline.account_for_token(&token) else {
+        return fallback("the demo token in demo-credentials.txt is no longer valid");
+    };
+    let origin = match edge::serve_origin("127.0.0.1:0".parse().ok()?).await {
+        Ok(origin) => origin,
+        Err(e) => return fallback(&format!("the demo origin cannot listen: {e}")),
+    };
+    let config = EdgeConfig {
+        listen,
+        server_name: DEMO_DOMAIN.into(),
+        origin,
+        syslog,
+        product_url: format!("http://{local_addr}"),
+        token,
+        account_id,
+        file_log: None,
+    };
+    let running = match RunningEdge::start(&settings.data_dir.join("demo-edge"), &config) {
+        Ok(running) => running,
+        Err(e) => return fallback(&e),
+    };
+    tracing::info!(edge = %format!("http://{listen}"), host = DEMO_DOMAIN, "demo: requests go through a real nginx + ModSecurity edge");
+    tokio::spawn(edge::browse(
+        format!("http://{listen}"),
+        DEMO_DOMAIN,
+        settings.demo_rate,
+    ));
+    Some(running)
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -2,17 +2,21 @@
 //! console's `EngineControl` trait (neither crate depends on the other).
 
 use app::backend::{EngineControl, EngineFuture};
+use dataplane::edge::EdgeListeners;
 use dataplane::pipeline::Pipeline;
 use model::{EndpointSettings, EndpointTestResult, FieldError, SpoolDepth};
 
-pub struct Engine(pub Pipeline);
+pub struct Engine {
+    pub pipeline: Pipeline,
+    pub edge_listeners: EdgeListeners,
+}
 
 impl EngineControl for Engine {
     fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>> {
         // A task of its own: a client that goes away mid-request must not leave a saved
         // change half applied.
         let reload = tokio::spawn({
-            let pipeline = self.0.clone();
+            let pipeline = self.pipeline.clone();
             async move { pipeline.reload(account_id).await }
         });
         Box::pin(async move {
@@ -23,17 +27,28 @@ impl EngineControl for Engine {
         })
     }
 
+    fn edge_status(&self, account_id: i64) -> model::EdgeStatus {
+        self.pipeline.stats().edge_status(account_id)
+    }
+
+    fn syslog_ports(&self) -> (Option<u16>, Option<u16>) {
+        (
+            self.edge_listeners.syslog_udp.map(|a| a.port()),
+            self.edge_listeners.syslog_tcp.map(|a| a.port()),
+        )
+    }
+
     fn redeliver_failed(&self, stream_id: i64) -> usize {
-        self.0.redeliver_failed(stream_id)
+        self.pipeline.redeliver_failed(stream_id)
     }
 
     fn spool_depth(&self, stream_id: i64) -> EngineFuture<SpoolDepth> {
-        let pipeline = self.0.clone();
+        let pipeline = self.pipeline.clone();
         Box::pin(async move { pipeline.spool_depth(stream_id).await })
     }
 
     fn check_destination(&self, endpoint: EndpointSettings) -> EngineFuture<Vec<FieldError>> {
-        let pipeline = self.0.clone();
+        let pipeline = self.pipeline.clone();
         Box::pin(async move { pipeline.check_destination(&endpoint).await })
     }
 
@@ -42,7 +57,7 @@ impl EngineControl for Engine {
         template: engine::Template,
         endpoint: EndpointSettings,
     ) -> EngineFuture<EndpointTestResult> {
-        let pipeline = self.0.clone();
+        let pipeline = self.pipeline.clone();
         Box::pin(async move { pipeline.test_endpoint(&template, &endpoint).await })
     }
 }

@@ -158,11 +158,45 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub ingest_max_concurrent: u32,
 
+    /// Syslog over UDP for nginx's `access_log syslog:` (e.g. `0.0.0.0:5514`); off when
+    /// unset. Each message authenticates with the ingest token it carries.
+    #[arg(long, env = "DS_SYSLOG_UDP", value_name = "ADDR")]
+    pub syslog_udp: Option<std::net::SocketAddr>,
+
+    /// Syslog over TCP (RFC 6587 octet counting or newline framing) for relays such as
+    /// rsyslog and syslog-ng; off when unset.
+    #[arg(long, env = "DS_SYSLOG_TCP", value_name = "ADDR")]
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+
+    /// Largest syslog message (UDP datagram or TCP frame); larger ones are counted and
+    /// dropped.
+    #[arg(long, env = "DS_SYSLOG_MAX_MESSAGE_BYTES", default_value_t = 65_507, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(512..=16 * 1024 * 1024))]
+    pub syslog_max_message_bytes: u64,
+
+    /// Open syslog TCP connections at most, over all senders; more are closed at once.
+    #[arg(long, env = "DS_SYSLOG_TCP_MAX_CONNECTIONS", default_value_t = 256, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub syslog_tcp_max_connections: u32,
+
+    /// A syslog TCP connection silent this long is closed (relays reconnect).
+    #[arg(long, env = "DS_SYSLOG_TCP_IDLE_TIMEOUT", default_value = "5m", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub syslog_tcp_idle_timeout: std::time::Duration,
+
     /// Demo mode: with an empty database, seed a demo account (domain, ingest token and a
     /// stream to this URL) and write its credentials to `demo-credentials.txt` in the data
     /// directory.
     #[arg(long, env = "DS_DEMO_RECEIVER", value_name = "URL")]
     pub demo_receiver: Option<String>,
+
+    /// Demo mode through a real edge: where a private nginx with ModSecurity and the OWASP
+    /// CRS listens (e.g. `127.0.0.1:3080`), in front of a small local origin; the generator
+    /// then sends real HTTP requests (a share of them attacks) through it. Needs
+    /// `--syslog-udp` and Debian's nginx, libnginx-mod-http-modsecurity and modsecurity-crs;
+    /// without them the generator sends NDJSON to the ingest API.
+    #[arg(long, env = "DS_DEMO_EDGE", value_name = "ADDR")]
+    pub demo_edge: Option<std::net::SocketAddr>,
 
     /// Demo mode: events per second the built-in generator sends (0: none).
     #[arg(long, env = "DS_DEMO_RATE", default_value_t = 50, value_name = "N")]
@@ -269,6 +303,17 @@ impl Settings {
 
 impl Settings {
     /// The bounds on what a request or an account may cost.
+    /// The edge inputs: syslog listeners and their bounds.
+    pub fn edge(&self) -> dataplane::edge::EdgeSettings {
+        dataplane::edge::EdgeSettings {
+            syslog_udp: self.syslog_udp,
+            syslog_tcp: self.syslog_tcp,
+            max_message_bytes: self.syslog_max_message_bytes as usize,
+            tcp_max_connections: self.syslog_tcp_max_connections as usize,
+            tcp_idle_timeout: self.syslog_tcp_idle_timeout,
+        }
+    }
+
     pub fn bounds(&self) -> model::Bounds {
         model::Bounds {
             template_bytes: self.max_template_bytes,

@@ -20,6 +20,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use dataplane::edge::{Edge, EdgeListeners};
 use dataplane::ingest::{self, IngestLimits, IngestState};
 use dataplane::pipeline::{Pipeline, PipelineSettings};
 use model::endpoints::destination::{DestinationPolicy, Resolver};
@@ -53,6 +54,8 @@ pub enum StartupError {
     Admin(String),
     #[error("--max-record-bytes ({record}) must not be more than --block-max-bytes ({block})")]
     RecordLargerThanBlock { record: usize, block: u64 },
+    #[error("--syslog-udp / --syslog-tcp: cannot listen: {0}")]
+    Syslog(std::io::Error),
     #[error("--bind / DS_BIND: cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -65,6 +68,9 @@ pub struct Application {
     router: Router,
     port: u16,
     pipeline: Pipeline,
+    edge_listeners: EdgeListeners,
+    /// The demo's private nginx, stopped with the application.
+    _demo_edge: Option<crate::tools::edge::RunningEdge>,
 }
 
 impl Application {
@@ -142,6 +148,9 @@ impl Application {
         let pipeline = Pipeline::start(db.clone(), secrets.clone(), pipeline_settings, clients)
             .await
             .map_err(StartupError::Pipeline)?;
+        let (edge, edge_listeners) = Edge::start(pipeline.clone(), &settings.edge())
+            .await
+            .map_err(StartupError::Syslog)?;
         let passwords = Arc::new(auth::Passwords::default());
         let operations = routes::Operations {
             db: db.clone(),
@@ -160,7 +169,10 @@ impl Application {
                 passwords,
                 session_lifetime: settings.session_lifetime,
                 secrets,
-                engine: Arc::new(Engine(pipeline.clone())),
+                engine: Arc::new(Engine {
+                    pipeline: pipeline.clone(),
+                    edge_listeners,
+                }),
                 bounds: settings.bounds(),
             },
             settings.secure_cookies,
@@ -179,22 +191,42 @@ impl Application {
         .layer(
             TraceLayer::new_for_http()
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
-        );
+        )
+        // After the request log: its path holds an ingest token.
+        .merge(modsecurity_router(edge));
+        let mut demo_edge = None;
         if let Some(credentials) = demo_credentials
             && settings.demo_rate > 0
         {
-            spawn_demo_generator(local_addr, credentials, settings.demo_rate);
+            demo_edge = crate::demo::start_edge(
+                &settings,
+                &credentials,
+                local_addr,
+                edge_listeners.syslog_udp,
+                &pipeline,
+            )
+            .await;
+            if demo_edge.is_none() {
+                spawn_demo_generator(local_addr, credentials, settings.demo_rate);
+            }
         }
         Ok(Application {
             listener,
             router,
             port: local_addr.port(),
             pipeline,
+            edge_listeners,
+            _demo_edge: demo_edge,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where the syslog inputs listen (port 0 resolved).
+    pub fn edge_listeners(&self) -> EdgeListeners {
+        self.edge_listeners
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -329,6 +361,17 @@ fn ingest_router(state: IngestState) -> Router {
         .with_state(state)
 }
 
+/// ModSecurity's audit log (`SecAuditLogType HTTPS`): the ingest token is the path's last
+/// segment, as ModSecurity sends no custom headers.
+fn modsecurity_router(edge: Edge) -> Router {
+    Router::new()
+        .route(
+            "/ingest/modsecurity/{token}",
+            post(dataplane::edge::modsecurity::receive),
+        )
+        .with_state(edge)
+}
+
 /// The built-in generator, sending demo events to this server once it listens.
 fn spawn_demo_generator(addr: SocketAddr, credentials: PathBuf, rate: u32) {
     let args = crate::tools::generate::GenerateArgs {
@@ -343,6 +386,7 @@ fn spawn_demo_generator(addr: SocketAddr, credentials: PathBuf, rate: u32) {
         batch: (rate as usize).clamp(1, 1000),
         connections: 1,
         quiet: true,
+        syslog: None,
     };
     tokio::spawn(async move {
         if let Err(e) = crate::tools::generate::run(args).await {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod domains;
+pub mod edge;
 pub mod streams;
 pub mod tokens;
 pub mod users;

@@ -24,6 +24,10 @@ pub trait EngineControl: Send + Sync {
     /// An account's streams, domains or ingest tokens changed: applies the new
     /// configuration; resolves once the running engine uses it.
     fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>>;
+    /// The account's edge inputs: last event and messages per outcome, per input.
+    fn edge_status(&self, account_id: i64) -> model::EdgeStatus;
+    /// The ports the syslog inputs listen on (UDP, TCP); `None` when one is off.
+    fn syslog_ports(&self) -> (Option<u16>, Option<u16>);
     /// Queues the stream's set-aside blocks again; returns how many.
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).

@@ -1,6 +1,6 @@
 //! Reference pages: the variables of each data source, and the templates.
 
-use engine::{DataSource, presets_for};
+use engine::{DataSource, edge, presets_for};
 use leptos::prelude::*;
 
 use crate::Auth;
@@ -14,7 +14,10 @@ pub fn FieldsPage() -> impl IntoView {
             <h1>"Fields"</h1>
             <p class="muted">
                 "Variables a template can use, per data source. Events carry them as JSON keys "
-                "without the "<code>"$"</code>"; a value an event lacks is sent as "<code>"-"</code>"."
+                "without the "<code>"$"</code>"; a value an event lacks is sent as "<code>"-"</code>". "
+                "The last column says where a real edge's value comes from: nginx's access log for "
+                "Edge Applications, ModSecurity's audit entry for WAF Events ("
+                <a href="/edge">"Connect your edge"</a>")."
             </p>
             {DataSource::ALL
                 .into_iter()
@@ -22,10 +25,20 @@ pub fn FieldsPage() -> impl IntoView {
                     view! {
                         <h2 id=format!("fields-{}", source.as_str())>{source.label()}</h2>
                         <table class="table fields">
-                            <thead><tr><th scope="col">"Variable"</th><th scope="col">"Description"</th></tr></thead>
+                            <thead><tr>
+                                <th scope="col">"Variable"</th>
+                                <th scope="col">"Description"</th>
+                                <th scope="col">{match source {
+                                    DataSource::EdgeApplications => "From nginx",
+                                    DataSource::WafEvents => "From ModSecurity",
+                                }}</th>
+                            </tr></thead>
                             <tbody>
-                                {source.variables().iter().map(|v| view! {
-                                    <tr><td><code>"$"{v.name}</code></td><td>{v.description}</td></tr>
+                                {source.variables().iter().map(|v| {
+                                    let origin = edge::origin(source, v.name).map(|o| o.describe()).unwrap_or_default();
+                                    view! {
+                                        <tr><td><code>"$"{v.name}</code></td><td>{v.description}</td><td class="origin">{origin}</td></tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -23,6 +23,7 @@ pub fn TopBar() -> impl IntoView {
                                     <a href="/templates">"Templates"</a>
                                     <a href="/fields">"Fields"</a>
                                     <a href="/ingest-tokens">"Ingest"</a>
+                                    <a href="/edge">"Edge"</a>
                                     <Show when=move || is_owner>
                                         <a href="/users">"Users"</a>
                                     </Show>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod dashboard;
 pub mod domains;
+pub mod edge;
 pub mod fields;
 pub mod home;
 pub mod layout;

@@ -25,6 +25,7 @@ pub fn TokensPage() -> impl IntoView {
                 "Events reach the service as NDJSON: "<code>"POST /ingest/edge_applications"</code>" or "
                 <code>"POST /ingest/waf_events"</code>" with "<code>"Authorization: Bearer <token>"</code>"."
             </p>
+            <p class="muted">"A real edge (nginx + ModSecurity) sends with a token too: "<a href="/edge">"Connect your edge"</a>"."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || tokens.get().map(|result| match result {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -50,6 +51,10 @@ pub fn TokensPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
+        </section>
+        <section class="card">
+            <h2>"From your edge"</h2>
+            <crate::pages::edge::EdgeIndicator />
         </section>
         <Show when=can_edit>
             <section class="card">

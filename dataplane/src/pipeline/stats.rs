@@ -9,7 +9,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use model::{AttemptOutcome, DeliveryAttempt, SpoolDepth};
+use model::{
+    AttemptOutcome, DeliveryAttempt, EdgeInput, EdgeInputStatus, EdgeOutcome, EdgeStatus,
+    SpoolDepth,
+};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -40,6 +43,19 @@ struct IngestLabels {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EdgeLabels {
+    input: &'static str,
+    outcome: &'static str,
+}
+
+/// One account's edge inputs, in [`EdgeInput::ALL`] and [`EdgeOutcome::ALL`] order.
+#[derive(Default)]
+struct EdgeAccount {
+    last_event_at: [Option<i64>; EdgeInput::ALL.len()],
+    counts: [[u64; EdgeOutcome::ALL.len()]; EdgeInput::ALL.len()],
+}
+
 fn latency_histogram() -> Histogram {
     // 5 ms … ~82 s.
     Histogram::new(exponential_buckets(0.005, 2.0, 15))
@@ -60,6 +76,9 @@ pub struct Stats {
     spool_blocks: Family<StreamLabels, Gauge>,
     spool_failed_blocks: Family<StreamLabels, Gauge>,
     ingest_events: Family<IngestLabels, Counter>,
+    edge_messages: Family<EdgeLabels, Counter>,
+    /// Per account that sent a message with a valid token (bounded by the accounts).
+    edge_accounts: Mutex<HashMap<i64, EdgeAccount>>,
     active_streams: Gauge,
     minutes: Mutex<HashMap<(i64, i64, i64), MinuteCounts>>,
     attempts: Mutex<VecDeque<AttemptRecord>>,
@@ -83,6 +102,8 @@ impl Default for Stats {
             spool_blocks: Family::default(),
             spool_failed_blocks: Family::default(),
             ingest_events: Family::default(),
+            edge_messages: Family::default(),
+            edge_accounts: Mutex::default(),
             active_streams: Gauge::default(),
             minutes: Mutex::default(),
             attempts: Mutex::default(),
@@ -154,6 +175,12 @@ impl Default for Stats {
             stats.ingest_events.clone(),
         );
         stats.registry.register(
+            "edge_messages",
+            "Messages from the edge inputs (input: nginx, modsecurity), by outcome (accepted, \
+             no_token, malformed, oversize, unknown_host, refused)",
+            stats.edge_messages.clone(),
+        );
+        stats.registry.register(
             "active_streams",
             "Streams with a running worker",
             stats.active_streams.clone(),
@@ -192,6 +219,63 @@ impl Stats {
             family.remove(stream);
         }
         self.latency.remove(stream);
+    }
+
+    /// `count` messages of an edge input with one outcome; `account_id` when they carried
+    /// a valid token (then they also count on that account's Ingest page).
+    pub fn edge_messages(
+        &self,
+        input: EdgeInput,
+        outcome: EdgeOutcome,
+        account_id: Option<i64>,
+        count: u64,
+    ) {
+        if count == 0 {
+            return;
+        }
+        self.edge_messages
+            .get_or_create(&EdgeLabels {
+                input: input.as_str(),
+                outcome: outcome.as_str(),
+            })
+            .inc_by(count);
+        let Some(account_id) = account_id else {
+            return;
+        };
+        let input_index = input as usize;
+        let outcome_index = EdgeOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or_default();
+        let mut accounts = self.edge_accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let account = accounts.entry(account_id).or_default();
+        account.counts[input_index][outcome_index] += count;
+        account.last_event_at[input_index] = Some(now_millis());
+    }
+
+    /// The account's edge inputs since the server started.
+    pub fn edge_status(&self, account_id: i64) -> EdgeStatus {
+        let accounts = self.edge_accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let account = accounts.get(&account_id);
+        EdgeStatus {
+            inputs: EdgeInput::ALL
+                .iter()
+                .map(|input| {
+                    let index = *input as usize;
+                    EdgeInputStatus {
+                        input: *input,
+                        last_event_at: account.and_then(|a| a.last_event_at[index]),
+                        counts: EdgeOutcome::ALL
+                            .iter()
+                            .enumerate()
+                            .map(|(o, outcome)| {
+                                (*outcome, account.map_or(0, |a| a.counts[index][o]))
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }
     }
 
     /// A request refused whole (full spool, write failure): its events were not taken.

@@ -46,6 +46,73 @@ pub struct GenerateArgs {
     /// Print only the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Send to a syslog input instead of the ingest API, as nginx would (the token in each
+    /// message): `udp://HOST:PORT` (a datagram per event) or `tcp://HOST:PORT`
+    /// (octet-counted frames). Edge Applications only.
+    #[arg(long, value_name = "URL")]
+    pub syslog: Option<String>,
+}
+
+/// A syslog input to send to.
+enum SyslogTarget {
+    Udp(tokio::net::UdpSocket),
+    Tcp(tokio::net::TcpStream),
+}
+
+impl SyslogTarget {
+    async fn connect(url: &str) -> Result<SyslogTarget, String> {
+        if let Some(address) = url.strip_prefix("udp://") {
+            let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
+            socket
+                .connect(address)
+                .await
+                .map_err(|e| format!("{address}: {e}"))?;
+            Ok(SyslogTarget::Udp(socket))
+        } else if let Some(address) = url.strip_prefix("tcp://") {
+            let stream = tokio::net::TcpStream::connect(address)
+                .await
+                .map_err(|e| format!("{address}: {e}"))?;
+            Ok(SyslogTarget::Tcp(stream))
+        } else {
+            Err(format!(
+                "--syslog {url}: use udp://HOST:PORT or tcp://HOST:PORT"
+            ))
+        }
+    }
+
+    /// Sends each NDJSON line of `body` as one RFC 3164 message with the token in its JSON.
+    async fn send(
+        &mut self,
+        body: &[u8],
+        token: &str,
+        frames: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        let header = format!("<190>Dec  2 00:36:16 datastream: {{\"ds_token\":\"{token}\",");
+        frames.clear();
+        for line in body.split(|b| *b == b'\n').filter(|l| l.len() > 1) {
+            let len = header.len() + line.len() - 1;
+            match self {
+                SyslogTarget::Udp(socket) => {
+                    frames.clear();
+                    frames.extend_from_slice(header.as_bytes());
+                    frames.extend_from_slice(&line[1..]);
+                    socket.send(frames).await?;
+                }
+                SyslogTarget::Tcp(_) => {
+                    frames.extend_from_slice(format!("{len} ").as_bytes());
+                    frames.extend_from_slice(header.as_bytes());
+                    frames.extend_from_slice(&line[1..]);
+                }
+            }
+        }
+        if let SyslogTarget::Tcp(stream) = self {
+            use tokio::io::AsyncWriteExt;
+            stream.write_all(frames).await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -107,6 +174,17 @@ pub async fn run(args: GenerateArgs) -> Result<(), String> {
                 EventGenerator::new(args.source, args.hosts.clone(), connection as u64 + 1)
                     .starting_at(now);
             let mut body = Vec::with_capacity(args.batch * 1600);
+            let mut syslog = match &args.syslog {
+                Some(url) => match SyslogTarget::connect(url).await {
+                    Ok(target) => Some(target),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return;
+                    }
+                },
+                None => None,
+            };
+            let mut frames = Vec::new();
             let mut sent_here = 0u64;
             let per_connection_rate = args.rate as f64 / connections as f64;
             let connection_started = Instant::now();
@@ -123,9 +201,15 @@ pub async fn run(args: GenerateArgs) -> Result<(), String> {
                 }
                 body.clear();
                 generator.write_batch(count as usize, &mut body);
+                if let Some(target) = syslog.as_mut()
+                    && let Err(e) = target.send(&body, &token, &mut frames).await
+                {
+                    counters.failed_requests.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("syslog send failed: {e}");
+                }
                 // Resend the same body until the server takes it: 503 (a full spool) says
                 // when to come back; nothing is lost or sent twice.
-                loop {
+                while syslog.is_none() {
                     let result = client
                         .post(&endpoint)
                         .bearer_auth(&token)

@@ -22,7 +22,11 @@ async fn healthz_and_home_page(storage: Storage, database: &str) {
         html.contains("/pkg/data-streaming.js"),
         "hydration script missing: {html}"
     );
-    assert!(html.contains(r#"id="check-service""#), "{html}");
+    // The home page is the account's overview: streams, the edge connection, spools.
+    assert!(html.contains(r#"id="account-overview""#), "{html}");
+    assert!(html.contains(r#"id="edge-indicator""#), "{html}");
+    let account = owner.get("/account").await.text().await.unwrap();
+    assert!(account.contains(r#"id="check-service""#), "{account}");
 
     // The server function behind the hydration-only button, called as the browser does.
     let (status, body) = owner.call_json("service_status", &[]).await;

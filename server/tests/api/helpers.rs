@@ -13,6 +13,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub address: String,
+    /// Where the syslog inputs listen, when the settings turned them on.
+    pub edge: dataplane::edge::EdgeListeners,
     pub settings: Settings,
     /// The same database the server uses, for arranging other accounts' data.
     pub db: Db,
@@ -149,12 +151,14 @@ async fn start(settings: Settings, data_dir: std::sync::Arc<tempfile::TempDir>) 
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let edge = app.edge_listeners();
     tokio::spawn(app.run_until_stopped());
     let db = Db::connect(&settings.effective_database_url())
         .await
         .unwrap();
     TestApp {
         address,
+        edge,
         settings,
         db,
         _data_dir: data_dir,

@@ -7,6 +7,7 @@ mod bounds;
 mod delivery;
 mod destinations;
 mod durability;
+mod edge;
 mod endpoints;
 mod health;
 mod helpers;
