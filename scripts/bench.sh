@@ -4,8 +4,10 @@
 #   scripts/bench.sh e2e      generator → ingest → engine → local HTTP receiver, release build
 #   scripts/bench.sh syslog   generator → syslog input (PROTO udp|tcp, RATE events/s, 0: all it
 #                             can) → engine → local HTTP receiver: taken, delivered, UDP loss
-#   scripts/bench.sh edge     wrk → private nginx + ModSecurity + CRS → origin, with the edge
+#   scripts/bench.sh edge     wrk (EDGE_PATH, default /products?id=7) → private nginx + ModSecurity + CRS → origin, with the edge
 #                             sending to the server (requests/s; the server must keep up)
+#   scripts/bench.sh modsecurity  the ModSecurity collector's answer time: 2,000 real audit
+#                             entries (bench-data/modsecurity-sqli.json) one after another
 # EVENTS (default 2,000,000), CONNECTIONS (4), BATCH (2000) and TARGET (http, s3, kafka;
 # s3 and kafka start the test services) tune the e2e run; BIN measures a prebuilt server
 # binary instead of building this tree (e.g. an earlier commit's, for a before/after).
@@ -92,22 +94,29 @@ PY
     edge_args=()
     if [ "$1" = edge ]; then edge_port=$(free_port); edge_args=(--demo-edge "127.0.0.1:$edge_port"); fi
     "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
-      --demo-receiver "http://127.0.0.1:$receiver_port/bench" --demo-rate "${DEMO_RATE:-1}" \
+      --demo-receiver "http://127.0.0.1:$receiver_port/bench" --demo-rate "$([ "$1" = edge ] && echo 1 || echo 0)" \
       --syslog-udp "127.0.0.1:$udp_port" --syslog-tcp "127.0.0.1:$tcp_port" \
       --metrics-token bench-metrics-token "${edge_args[@]}" >"$work/server.log" 2>&1 &
     server_pid=$!; pids+=("$server_pid")
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$server_port/healthz" >/dev/null && break; sleep 0.1; done
     metric() { curl -s -H "Authorization: Bearer bench-metrics-token" "http://127.0.0.1:$server_port/metrics" \
       | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {print s + 0}'; }
-    # Waits until the delivered count stops moving; prints "taken delivered seconds-since-start".
-    settle() {
+    accepted() { metric 'ds_edge_messages_total{input="nginx",outcome="accepted"}'; }
+    # Waits until the edge input's accepted count stops moving (its senders are done).
+    settle_accepted() {
       local last=-1 now
-      while :; do
+      while now=$(accepted); [ "$now" != "$last" ]; do last=$now; sleep 2; done
+      echo "$now"
+    }
+    # Waits until at least $1 records were delivered (120 s at most); prints the count.
+    delivered_at_least() {
+      local now
+      for _ in $(seq 1 1200); do
         now=$(metric ds_stream_records_delivered_total)
-        [ "$now" = "$last" ] && [ "$now" != 0 ] && break
-        last=$now; sleep 2
+        [ "${now%.*}" -ge "$1" ] && break
+        sleep 0.1
       done
-      echo "$(metric 'ds_edge_messages_total{input="nginx",outcome="accepted"}') $now"
+      echo "$now"
     }
     if [ "$1" = syslog ]; then
       proto="${PROTO:-udp}"; events="${EVENTS:-500000}"
@@ -116,21 +125,61 @@ PY
       "$bin" generate --syslog "$proto://127.0.0.1:$port" --token-file "$work/demo-credentials.txt" \
         --hosts shop.example.com --rate "${RATE:-0}" --events "$events" --batch 500 --connections 1 --quiet
       sent_done=$(date +%s.%N)
-      read -r taken delivered < <(settle)
-      python3 - "$proto" "$events" "$started" "$sent_done" "$taken" "$delivered" <<'PY'
+      taken=$(settle_accepted)
+      delivered=$(delivered_at_least "${taken%.*}")
+      delivered_done=$(date +%s.%N)
+      python3 - "$proto" "$events" "$started" "$sent_done" "$taken" "$delivered" "$delivered_done" <<'PY'
 import sys
-proto, sent, start, sent_done, taken, delivered = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(float(sys.argv[5])), int(float(sys.argv[6]))
+proto, sent, start, sent_done, taken, delivered, done = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(float(sys.argv[5])), int(float(sys.argv[6])), float(sys.argv[7])
 secs = sent_done - start
-print(f"syslog {proto}: sent {sent} in {secs:.2f} s ({sent/secs:,.0f} messages/s); taken {taken}, delivered {delivered}; lost {sent-taken} ({(sent-taken)/sent:.2%})")
+# The settle wait polls every 2 s: the delivered time is an upper bound.
+print(f"syslog {proto}: sent {sent} in {secs:.2f} s ({sent/secs:,.0f} messages/s); taken {taken}, "
+      f"delivered {delivered} within {done-start:.1f} s; lost {sent-taken} ({(sent-taken)/sent:.2%})")
 PY
     else
       command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
       for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$edge_port/" && break; sleep 0.1; done
       wrk -t2 -c"${WRK_CONNECTIONS:-16}" -d"${DURATION:-20s}" -H 'Host: shop.example.com' \
-        -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0' "http://127.0.0.1:$edge_port/products?id=7"
-      read -r taken delivered < <(settle)
-      echo "edge: server took $taken access-log messages, delivered $delivered records"
+        -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0' "http://127.0.0.1:$edge_port${EDGE_PATH:-/products?id=7}" \
+        | tee "$work/wrk.txt"
+      requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+      delivered=$(delivered_at_least "$requests")
+      echo "edge: $requests requests through nginx + ModSecurity; the server took $(accepted) access-log messages and delivered $delivered records"
     fi
     ;;
-  *) echo "usage: $0 render|e2e|syslog|edge" >&2; exit 2 ;;
+  modsecurity)
+    cargo build --release -p server
+    bin="${BIN:-$CARGO_TARGET_DIR/release/data-streaming}"
+    work=$(mktemp -d)
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+    server_port=$(free_port); receiver_port=$(free_port)
+    pids=()
+    cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+    trap cleanup EXIT
+    "$bin" receive --bind "127.0.0.1:$receiver_port" >"$work/receiver.log" 2>&1 &
+    pids+=("$!")
+    "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" \
+      --demo-receiver "http://127.0.0.1:$receiver_port/bench" --demo-rate 0 >"$work/server.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$server_port/healthz" >/dev/null && break; sleep 0.1; done
+    python3 - "$server_port" "$(sed -n 's/^token=//p' "$work/demo-credentials.txt")" \
+      "$ROOT/scripts/bench-data/modsecurity-sqli.json" <<'PY'
+import http.client, statistics, sys, time
+port, token, entry = int(sys.argv[1]), sys.argv[2], open(sys.argv[3]).read()
+connection = http.client.HTTPConnection("127.0.0.1", port)
+latencies = []
+for _ in range(2000):
+    started = time.perf_counter()
+    connection.request("POST", f"/ingest/modsecurity/{token}", body=entry,
+                       headers={"Content-Type": "application/json", "User-Agent": "ModSecurity3"})
+    answer = connection.getresponse()
+    answer.read()
+    latencies.append((time.perf_counter() - started) * 1000)
+    assert answer.status == 200, answer.status
+latencies.sort()
+print(f"modsecurity collector: {len(latencies)} entries, median {statistics.median(latencies):.3f} ms, "
+      f"p99 {latencies[int(len(latencies) * 0.99)]:.3f} ms, max {latencies[-1]:.3f} ms")
+PY
+    ;;
+  *) echo "usage: $0 render|e2e|syslog|edge|modsecurity" >&2; exit 2 ;;
 esac

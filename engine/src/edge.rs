@@ -192,7 +192,9 @@ pub const WAF_EVENTS_SOURCES: &[(&str, Origin)] = &[
     ),
     (
         "time",
-        Origin::Derived("transaction.time_stamp, as ISO 8601 UTC"),
+        Origin::Derived(
+            "transaction.time_stamp as ISO 8601, in the edge's local time (ModSecurity writes no offset)",
+        ),
     ),
     ("truncated_body", Origin::Derived("always -")),
     (

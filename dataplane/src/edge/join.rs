@@ -17,8 +17,9 @@ use rustc_hash::FxHashMap;
 pub const JOIN_WINDOW: Duration = Duration::from_millis(500);
 /// How often waiting events are looked at.
 pub const TICK: Duration = Duration::from_millis(100);
-/// Events (and verdicts) waiting at most, over all accounts.
+/// Events (and verdicts) waiting at most, over all accounts, by count and by bytes.
 const MAX_WAITING: usize = 100_000;
+const MAX_WAITING_BYTES: usize = 64 * 1024 * 1024;
 
 type RequestKey = (i64, Box<[u8]>);
 
@@ -29,33 +30,49 @@ struct Waiting {
     until: Instant,
 }
 
+/// A request's verdict: the members to add to its event (`,"waf_block":"1",…`), and when
+/// it arrived (a repeated request id replaces the verdict and restarts its wait).
+struct Verdict {
+    members: Vec<u8>,
+    at: Instant,
+}
+
 #[derive(Default)]
 pub struct Join {
     waiting: VecDeque<Waiting>,
-    /// Per account and request id: the members to add to its event
-    /// (`,"waf_block":"1",…`).
-    verdicts: FxHashMap<RequestKey, Vec<u8>>,
+    /// The events' bytes in `waiting`, and the members' bytes in `verdicts`.
+    waiting_bytes: usize,
+    verdict_bytes: usize,
+    verdicts: FxHashMap<RequestKey, Verdict>,
     verdicts_by_age: VecDeque<(Instant, RequestKey)>,
 }
 
 impl Join {
-    /// An Edge Applications event (a JSON object) of `account_id`.
+    /// An Edge Applications event (a JSON object) of `account_id`. `false`: the queue is
+    /// at its bound (the flusher is behind), the event is not taken.
     pub fn add_event(
         &mut self,
         account_id: i64,
         request_id: Option<&[u8]>,
         event: Vec<u8>,
         now: Instant,
-    ) {
+    ) -> bool {
+        if self.waiting.len() >= MAX_WAITING || self.waiting_bytes + event.len() > MAX_WAITING_BYTES
+        {
+            return false;
+        }
+        self.waiting_bytes += event.len();
         self.waiting.push_back(Waiting {
             account_id,
             request_id: request_id.map(Into::into),
             event,
             until: now + JOIN_WINDOW,
         });
+        true
     }
 
-    /// The `waf_*` members a request's ModSecurity entry gives its event.
+    /// The `waf_*` members a request's ModSecurity entry gives its event. Past the bound
+    /// the oldest verdicts are dropped first.
     pub fn add_verdict(
         &mut self,
         account_id: i64,
@@ -65,33 +82,34 @@ impl Join {
     ) {
         let key: RequestKey = (account_id, request_id.into());
         self.verdicts_by_age.push_back((now, key.clone()));
-        self.verdicts.insert(key, members);
+        self.verdict_bytes += members.len();
+        if let Some(replaced) = self.verdicts.insert(key, Verdict { members, at: now }) {
+            self.verdict_bytes -= replaced.members.len();
+        }
+        self.expire_verdicts(None);
     }
 
     /// The events to send now, per account: joined ones, and those whose wait is over.
     pub fn take_ready(&mut self, now: Instant) -> FxHashMap<i64, Vec<Vec<u8>>> {
         let mut ready: FxHashMap<i64, Vec<Vec<u8>>> = FxHashMap::default();
-        let over_bound = self.waiting.len().saturating_sub(MAX_WAITING);
         let mut still_waiting = VecDeque::with_capacity(self.waiting.len());
-        for (index, mut waiting) in self.waiting.drain(..).enumerate() {
-            let verdict = waiting.request_id.take().and_then(|request_id| {
-                let verdict = self
-                    .verdicts
-                    .remove(&(waiting.account_id, request_id.clone()));
-                if verdict.is_none() {
-                    waiting.request_id = Some(request_id);
-                }
-                verdict
+        for mut waiting in self.waiting.drain(..) {
+            let verdict = waiting.request_id.as_ref().and_then(|request_id| {
+                self.verdicts
+                    .remove(&(waiting.account_id, request_id.clone()))
             });
             match verdict {
-                Some(members) => {
-                    add_members(&mut waiting.event, &members);
+                Some(verdict) => {
+                    self.verdict_bytes -= verdict.members.len();
+                    self.waiting_bytes -= waiting.event.len();
+                    add_members(&mut waiting.event, &verdict.members);
                     ready
                         .entry(waiting.account_id)
                         .or_default()
                         .push(waiting.event);
                 }
-                None if waiting.until <= now || index < over_bound => {
+                None if waiting.until <= now => {
+                    self.waiting_bytes -= waiting.event.len();
                     ready
                         .entry(waiting.account_id)
                         .or_default()
@@ -101,16 +119,27 @@ impl Join {
             }
         }
         self.waiting = still_waiting;
-        // Verdicts whose event did not come (or came already): dropped after the window.
-        while let Some((at, _)) = self.verdicts_by_age.front() {
-            if *at + JOIN_WINDOW > now && self.verdicts_by_age.len() <= MAX_WAITING {
+        self.expire_verdicts(Some(now));
+        ready
+    }
+
+    /// Drops the verdicts older than the window (with `now`) and, oldest first, those over
+    /// the bounds. An age entry whose verdict was joined or replaced since is skipped.
+    fn expire_verdicts(&mut self, now: Option<Instant>) {
+        while let Some((at, key)) = self.verdicts_by_age.front() {
+            let expired = now.is_some_and(|now| *at + JOIN_WINDOW <= now);
+            let over_bound =
+                self.verdicts.len() > MAX_WAITING || self.verdict_bytes > MAX_WAITING_BYTES;
+            let current = self.verdicts.get(key).is_some_and(|v| v.at == *at);
+            if current && !expired && !over_bound {
                 break;
             }
-            if let Some((_, key)) = self.verdicts_by_age.pop_front() {
-                self.verdicts.remove(&key);
+            let (at, key) = self.verdicts_by_age.pop_front().expect("a front entry");
+            if current && let Some(verdict) = self.verdicts.remove(&key) {
+                debug_assert_eq!(verdict.at, at);
+                self.verdict_bytes -= verdict.members.len();
             }
         }
-        ready
     }
 }
 
@@ -170,6 +199,63 @@ mod tests {
             !ready.contains_key(&2),
             "account 2's event waits for its own verdict"
         );
+    }
+
+    #[test]
+    fn past_the_bounds_new_events_are_refused_and_old_verdicts_dropped() {
+        let mut join = Join::default();
+        let start = Instant::now();
+        let big = vec![b'x'; MAX_WAITING_BYTES / 2 + 1];
+        assert!(join.add_event(1, Some(b"r1"), big.clone(), start));
+        assert!(
+            !join.add_event(1, Some(b"r2"), big, start),
+            "over the byte bound"
+        );
+        join.add_verdict(1, b"v1", vec![b','; MAX_WAITING_BYTES / 2 + 1], start);
+        join.add_verdict(1, b"v2", vec![b','; MAX_WAITING_BYTES / 2 + 1], start);
+        assert_eq!(join.verdicts.len(), 1, "the oldest verdict made room");
+        assert!(join.verdicts.contains_key(&(1, b"v2"[..].into())));
+    }
+
+    #[test]
+    fn the_byte_counts_return_to_zero() {
+        let mut join = Join::default();
+        let start = Instant::now();
+        join.add_verdict(1, b"r1", br#","waf_block":"1""#.to_vec(), start);
+        join.add_verdict(1, b"r1", br#","waf_block":"0""#.to_vec(), start + TICK);
+        join.add_event(
+            1,
+            Some(b"r1"),
+            br#"{"request_id":"r1"}"#.to_vec(),
+            start + TICK,
+        );
+        join.add_event(
+            1,
+            Some(b"r2"),
+            br#"{"request_id":"r2"}"#.to_vec(),
+            start + TICK,
+        );
+        let ready = join.take_ready(start + TICK);
+        assert_eq!(
+            ready[&1],
+            vec![br#"{"request_id":"r1","waf_block":"0"}"#.to_vec()],
+            "the newer verdict"
+        );
+        join.take_ready(start + TICK + JOIN_WINDOW);
+        assert_eq!((join.waiting_bytes, join.verdict_bytes), (0, 0));
+        assert!(join.verdicts_by_age.is_empty() && join.waiting.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_request_id_keeps_the_newer_verdict_its_full_window() {
+        let mut join = Join::default();
+        let start = Instant::now();
+        join.add_verdict(1, b"r1", br#","a":"old""#.to_vec(), start);
+        join.add_verdict(1, b"r1", br#","a":"new""#.to_vec(), start + JOIN_WINDOW / 2);
+        join.take_ready(start + JOIN_WINDOW);
+        join.add_event(1, Some(b"r1"), b"{}".to_vec(), start + JOIN_WINDOW);
+        let ready = join.take_ready(start + JOIN_WINDOW);
+        assert_eq!(ready[&1], vec![br#"{"a":"new"}"#.to_vec()]);
     }
 
     #[test]

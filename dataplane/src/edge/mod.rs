@@ -41,7 +41,7 @@ pub struct EdgeSettings {
     pub syslog_udp: Option<SocketAddr>,
     /// `--syslog-tcp`: off when `None`.
     pub syslog_tcp: Option<SocketAddr>,
-    /// Largest syslog message (a UDP datagram or a TCP frame), and ModSecurity entry.
+    /// Largest syslog message (a UDP datagram or a TCP frame).
     pub max_message_bytes: usize,
     /// Open syslog TCP connections, over all senders.
     pub tcp_max_connections: usize,
@@ -62,6 +62,8 @@ pub struct Edge {
     pipeline: Pipeline,
     join: Arc<Mutex<Join>>,
     max_message_bytes: usize,
+    /// ModSecurity entries being read.
+    entries: Arc<tokio::sync::Semaphore>,
 }
 
 impl Edge {
@@ -74,6 +76,9 @@ impl Edge {
             pipeline,
             join: Arc::default(),
             max_message_bytes: settings.max_message_bytes,
+            entries: Arc::new(tokio::sync::Semaphore::new(
+                modsecurity::MAX_ENTRIES_AT_ONCE,
+            )),
         };
         let mut listeners = EdgeListeners::default();
         if let Some(address) = settings.syslog_udp {

@@ -26,6 +26,8 @@ use super::Edge;
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// The whole entry must arrive within this.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Entries read at once, over all accounts (503 past it, as ingest's bodies).
+pub const MAX_ENTRIES_AT_ONCE: usize = 64;
 
 /// What the server takes from an audit entry (libmodsecurity 3's JSON).
 #[derive(Debug, Deserialize)]
@@ -313,6 +315,13 @@ pub async fn receive(State(edge): State<Edge>, Path(token): Path<String>, body: 
         );
     };
     let account = Some(account_id);
+    let Ok(_slot) = edge.entries.try_acquire() else {
+        edge.count(EdgeInput::ModSecurity, EdgeOutcome::Refused, account, 1);
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many audit entries at once: retry later\n",
+        );
+    };
     let read = axum::body::to_bytes(body, MAX_ENTRY_BYTES);
     let body = match tokio::time::timeout(READ_TIMEOUT, read).await {
         Ok(Ok(body)) => body,

@@ -5,9 +5,11 @@
 //! A message is taken when it names a valid ingest token under `"ds_token"`, fits
 //! `--syslog-max-message-bytes`, has an RFC 3164 or RFC 5424 header and a JSON object as
 //! its text; every other one is counted and dropped. TCP is bounded like ingest: frame
-//! size, open connections, idle time.
+//! size, open connections (in all and per sender address), idle time, and a first message
+//! with a valid token within 10 s.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,11 @@ use engine::edge::TOKEN_KEY;
 const DATAGRAMS_PER_BURST: usize = 512;
 /// The kernel's receive buffer asked for: room for bursts while the loop works.
 const UDP_RECEIVE_BUFFER: usize = 8 * 1024 * 1024;
+/// A TCP connection must bring a message with a valid token this soon, or it is closed:
+/// a sender without one cannot sit on the connection slots.
+const FIRST_MESSAGE_WITHIN: Duration = Duration::from_secs(10);
+/// Open TCP connections per sender address (a relay needs a few).
+const MAX_CONNECTIONS_PER_ADDRESS: usize = 16;
 
 /// An Edge Applications event taken from a message.
 struct EdgeEvent {
@@ -68,12 +75,14 @@ impl Edge {
         let mut join = self.join.lock().unwrap_or_else(|p| p.into_inner());
         for message in messages {
             match message {
-                Ok(event) => join.add_event(
-                    event.account_id,
-                    event.request_id.as_deref(),
-                    event.event,
-                    now,
-                ),
+                Ok(event) => {
+                    let account_id = event.account_id;
+                    let taken =
+                        join.add_event(account_id, event.request_id.as_deref(), event.event, now);
+                    if !taken {
+                        self.count(EdgeInput::Nginx, EdgeOutcome::Refused, Some(account_id), 1);
+                    }
+                }
                 Err((outcome, account_id)) => {
                     self.count(EdgeInput::Nginx, outcome, account_id, 1);
                 }
@@ -153,6 +162,7 @@ pub(super) async fn listen_tcp(
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "syslog TCP input listening");
     let connections = Arc::new(tokio::sync::Semaphore::new(settings.tcp_max_connections));
+    let per_address: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     let idle_timeout = settings.tcp_idle_timeout;
     tokio::spawn(async move {
         loop {
@@ -168,21 +178,67 @@ pub(super) async fn listen_tcp(
                 tracing::warn!(%peer, "syslog TCP: too many connections (--syslog-tcp-max-connections)");
                 continue;
             };
+            let Some(address_slot) = AddressSlot::take(&per_address, peer.ip()) else {
+                tracing::warn!(%peer, "syslog TCP: too many connections from this address");
+                continue;
+            };
             let edge = edge.clone();
             tokio::spawn(async move {
                 read_connection(&edge, stream, idle_timeout).await;
-                drop(slot);
+                drop((slot, address_slot));
             });
         }
     });
     Ok(local)
 }
 
+/// One of an address's connections; given back when dropped.
+struct AddressSlot {
+    counts: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
+    address: IpAddr,
+}
+
+impl AddressSlot {
+    fn take(
+        counts: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
+        address: IpAddr,
+    ) -> Option<AddressSlot> {
+        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let open = map.entry(address).or_default();
+        if *open >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *open += 1;
+        Some(AddressSlot {
+            counts: counts.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = map.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                map.remove(&self.address);
+            }
+        }
+    }
+}
+
 async fn read_connection(edge: &Edge, mut stream: TcpStream, idle_timeout: Duration) {
     let mut buffer = BytesMut::with_capacity(64 * 1024);
     let mut framer = Framer::new(edge.max_message_bytes);
+    // Until a message names a valid token, the connection has this long in all.
+    let mut first_message_by = Some(tokio::time::Instant::now() + FIRST_MESSAGE_WITHIN);
     loop {
-        match tokio::time::timeout(idle_timeout, stream.read_buf(&mut buffer)).await {
+        let wait = match first_message_by {
+            Some(by) => by.saturating_duration_since(tokio::time::Instant::now()),
+            None => idle_timeout,
+        };
+        match tokio::time::timeout(wait, stream.read_buf(&mut buffer)).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
             Ok(Ok(_)) => {}
         }
@@ -192,6 +248,12 @@ async fn read_connection(edge: &Edge, mut stream: TcpStream, idle_timeout: Durat
                 Frame::Message(raw) => edge.syslog_message(&raw, false),
                 Frame::Oversize(prefix) => edge.syslog_message(&prefix, true),
             });
+        }
+        if messages
+            .iter()
+            .any(|m| matches!(m, Ok(_) | Err((_, Some(_)))))
+        {
+            first_message_by = None;
         }
         edge.take_messages(messages);
     }

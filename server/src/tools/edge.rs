@@ -101,8 +101,19 @@ impl RunningEdge {
             edge.product_url,
             engine::edge::modsecurity_path(&edge.token)
         );
+        // Both files hold the ingest token: readable by their owner only (nginx's master
+        // reads them as root or as this user).
         let write = |name: &str, text: String| {
-            std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(dir.join(name))
+                .and_then(|mut file| file.write_all(text.as_bytes()))
+                .map_err(|e| format!("{name}: {e}"))
         };
         write("modsec.conf", engine::edge::modsecurity_rules(&collector))?;
         write("nginx.conf", nginx_config(dir, edge))?;
