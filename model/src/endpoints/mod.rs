@@ -14,6 +14,7 @@ pub mod kafka;
 pub mod s3;
 #[cfg(feature = "sink")]
 pub mod sink;
+pub mod splunk;
 mod url;
 
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ use crate::field::FieldError;
 use crate::secret::SecretField;
 
 /// Every endpoint type, in the order the form offers them.
-pub static TYPES: [&EndpointType; 3] = [&http::TYPE, &s3::TYPE, &kafka::TYPE];
+pub static TYPES: [&EndpointType; 4] = [&http::TYPE, &s3::TYPE, &kafka::TYPE, &splunk::TYPE];
 
 /// A stream's endpoint settings, one variant per type, tagged with its `TYPE.id` (the
 /// registry test checks they agree).
@@ -38,6 +39,8 @@ pub enum EndpointSettings {
     S3(s3::S3Settings),
     #[serde(rename = "kafka")]
     Kafka(kafka::KafkaSettings),
+    #[serde(rename = "splunk")]
+    Splunk(splunk::SplunkSettings),
 }
 
 impl EndpointSettings {
@@ -47,6 +50,7 @@ impl EndpointSettings {
             EndpointSettings::Http(settings) => settings,
             EndpointSettings::S3(settings) => settings,
             EndpointSettings::Kafka(settings) => settings,
+            EndpointSettings::Splunk(settings) => settings,
         }
     }
 
@@ -55,6 +59,7 @@ impl EndpointSettings {
             EndpointSettings::Http(settings) => settings,
             EndpointSettings::S3(settings) => settings,
             EndpointSettings::Kafka(settings) => settings,
+            EndpointSettings::Splunk(settings) => settings,
         }
     }
 

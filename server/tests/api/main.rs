@@ -17,6 +17,7 @@ mod outage;
 mod receiver;
 mod services;
 mod sessions;
+mod siem;
 mod storage;
 mod stranded;
 mod streams;

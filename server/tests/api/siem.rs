@@ -1,0 +1,173 @@
+//! SIEM destinations. No Splunk runs here: each is tested against a receiver in this file
+//! that checks the vendor's documented wire format and answers its documented errors.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::model::endpoints::{self, EndpointForm};
+use app::model::{CUSTOM_TEMPLATE, StreamForm};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use crate::delivery::{HOST, event, ingest, save_stream, setup, wait_for_status};
+use crate::helpers::poll;
+
+const HEC_TOKEN: &str = "5b3a1c2e-hec-token-0123";
+
+/// A Splunk HTTP Event Collector as its documentation describes it: `POST
+/// /services/collector/event`, `Authorization: Splunk <token>`, a body of JSON event
+/// envelopes (`time`, `host`, `source`, `sourcetype`, `index`, `event`); answers
+/// `{"text","code"}`: 403 code 4 "Invalid token", 400 code 6 "Invalid data format", 503
+/// code 9 "Server is busy" (`busy_first` times), 200 code 0 "Success".
+#[derive(Clone, Default)]
+struct Hec {
+    events: Arc<Mutex<Vec<Value>>>,
+    requests: Arc<Mutex<usize>>,
+    busy_first: Arc<Mutex<usize>>,
+}
+
+impl Hec {
+    async fn start(busy_first: usize) -> (Hec, String) {
+        let hec = Hec::default();
+        *hec.busy_first.lock().unwrap() = busy_first;
+        let app = axum::Router::new()
+            .route(
+                "/services/collector/event",
+                axum::routing::post(Hec::collect),
+            )
+            .with_state(hec.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (hec, url)
+    }
+
+    async fn collect(
+        axum::extract::State(hec): axum::extract::State<Hec>,
+        headers: HeaderMap,
+        body: String,
+    ) -> axum::response::Response {
+        *hec.requests.lock().unwrap() += 1;
+        let answer = |status: StatusCode, text: &str, code: u32| {
+            (status, axum::Json(json!({"text": text, "code": code}))).into_response()
+        };
+        match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+            None => return answer(StatusCode::UNAUTHORIZED, "Token is required", 2),
+            Some(value) if value != format!("Splunk {HEC_TOKEN}") => {
+                return answer(StatusCode::FORBIDDEN, "Invalid token", 4);
+            }
+            Some(_) => {}
+        }
+        {
+            let mut busy = hec.busy_first.lock().unwrap();
+            if *busy > 0 {
+                *busy -= 1;
+                return answer(StatusCode::SERVICE_UNAVAILABLE, "Server is busy", 9);
+            }
+        }
+        let mut events = Vec::new();
+        // HEC takes envelopes one after another (whitespace between them allowed).
+        for envelope in serde_json::Deserializer::from_str(&body).into_iter::<Value>() {
+            let Ok(envelope) = envelope else {
+                return answer(StatusCode::BAD_REQUEST, "Invalid data format", 6);
+            };
+            let well_formed = envelope["time"].is_number()
+                && envelope["host"].is_string()
+                && envelope["source"].is_string()
+                && envelope["sourcetype"].is_string()
+                && !envelope["event"].is_null();
+            if !well_formed {
+                return answer(StatusCode::BAD_REQUEST, "Event field is required", 12);
+            }
+            events.push(envelope);
+        }
+        if events.is_empty() {
+            return answer(StatusCode::BAD_REQUEST, "No data", 5);
+        }
+        hec.events.lock().unwrap().extend(events);
+        answer(StatusCode::OK, "Success", 0)
+    }
+}
+
+fn splunk_stream(url: &str, token: &str, domain_id: i64) -> StreamForm {
+    let mut endpoint = EndpointForm::new(&endpoints::splunk::TYPE);
+    endpoint.set("url", url);
+    endpoint.set("hec_token", token);
+    StreamForm {
+        name: "Splunk".into(),
+        template: CUSTOM_TEMPLATE.into(),
+        custom_template: r#"{"host":"$host","request_id":"$request_id","status":"$status"}"#.into(),
+        domain_ids: vec![domain_id],
+        endpoint,
+        ..StreamForm::default()
+    }
+}
+
+#[tokio::test]
+async fn splunk_hec_gets_one_envelope_per_record_and_a_busy_collector_is_retried() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let (hec, url) = Hec::start(1).await;
+    save_stream(
+        &s.owner,
+        &splunk_stream(&format!("{url}?index=web"), HEC_TOKEN, s.domain_id),
+    )
+    .await;
+    let body: Vec<String> = (0..3).map(|i| event(i, HOST)).collect();
+    let (status, answer) = ingest(&s, "edge_applications", body.join("\n")).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let events = poll(Duration::from_secs(20), || async {
+        let events = hec.events.lock().unwrap().clone();
+        (events.len() >= 3).then_some(events)
+    })
+    .await
+    .expect("three events reach the collector");
+    assert_eq!(events.len(), 3);
+    for (i, envelope) in events.iter().enumerate() {
+        assert_eq!(envelope["index"], "web", "?index= goes into each envelope");
+        assert_eq!(envelope["host"], HOST, "the record's host");
+        assert_eq!(envelope["source"], "data-streaming");
+        assert_eq!(envelope["sourcetype"], "_json");
+        assert_eq!(
+            envelope["event"],
+            json!({"host": HOST, "request_id": format!("req-{i:06}"), "status": "200"})
+        );
+    }
+    assert_eq!(
+        *hec.requests.lock().unwrap(),
+        2,
+        "the busy answer (HEC code 9) was retried once"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_hec_token_is_a_visible_error_and_the_block_is_kept_aside() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let (hec, url) = Hec::start(0).await;
+    save_stream(&s.owner, &splunk_stream(&url, "not-the-token", s.domain_id)).await;
+    let (status, _) = ingest(&s, "edge_applications", event(0, HOST)).await;
+    assert_eq!(status, 200);
+    let status = wait_for_status(&s, |status| !status["last_error"].is_null()).await;
+    assert_eq!(
+        status["last_error"], "HTTP 403 Forbidden: Invalid token (HEC code 4)",
+        "{status}"
+    );
+    assert!(hec.events.lock().unwrap().is_empty());
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    let depth = poll(Duration::from_secs(10), || async {
+        let (_, dashboard) = s
+            .owner
+            .call_json("stream_dashboard", &[("id", &id)])
+            .await;
+        let failed = dashboard["spool"]["failed_blocks"].as_u64()?;
+        (failed == 1).then_some(failed)
+    })
+    .await;
+    assert_eq!(
+        depth,
+        Some(1),
+        "the refused block waits for a redelivery, nothing lost"
+    );
+}
