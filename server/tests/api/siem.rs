@@ -157,10 +157,7 @@ async fn an_invalid_hec_token_is_a_visible_error_and_the_block_is_kept_aside() {
     let (_, list) = s.owner.call_json("list_streams", &[]).await;
     let id = list[0]["id"].as_i64().unwrap().to_string();
     let depth = poll(Duration::from_secs(10), || async {
-        let (_, dashboard) = s
-            .owner
-            .call_json("stream_dashboard", &[("id", &id)])
-            .await;
+        let (_, dashboard) = s.owner.call_json("stream_dashboard", &[("id", &id)]).await;
         let failed = dashboard["spool"]["failed_blocks"].as_u64()?;
         (failed == 1).then_some(failed)
     })

@@ -162,7 +162,10 @@ impl SplunkSink {
             status = self.post(body).await?;
         }
         Ok(Acknowledged {
-            answer: format!("HTTP {status} ({requests} HEC request(s))"),
+            answer: format!(
+                "HTTP {status}, {requests} HEC request{}",
+                if requests == 1 { "" } else { "s" }
+            ),
         })
     }
 }
