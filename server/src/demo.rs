@@ -19,9 +19,15 @@ pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 /// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL, or (for
 /// benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
 /// (path-style, plain http, region us-east-1), or `splunk://host:port` (an HTTP Event
-/// Collector on plain http, token `demo`).
+/// Collector on plain http, token `demo`), or `elasticsearch://host:port/index` (plain
+/// http, API key `demo`).
 fn demo_endpoint(target: &str) -> Result<EndpointForm, String> {
-    if let Some(address) = target.strip_prefix("splunk://") {
+    if let Some(rest) = target.strip_prefix("elasticsearch://") {
+        let mut endpoint = EndpointForm::new(&endpoints::elasticsearch::TYPE);
+        endpoint.set("url", format!("http://{rest}"));
+        endpoint.set("api_key", "demo");
+        Ok(endpoint)
+    } else if let Some(address) = target.strip_prefix("splunk://") {
         let mut endpoint = EndpointForm::new(&endpoints::splunk::TYPE);
         endpoint.set("url", format!("http://{address}"));
         endpoint.set("hec_token", "demo");

@@ -8,6 +8,7 @@
 
 #[cfg(feature = "sink")]
 pub mod destination;
+pub mod elasticsearch;
 pub mod form;
 pub mod http;
 pub mod kafka;
@@ -26,7 +27,13 @@ use crate::field::FieldError;
 use crate::secret::SecretField;
 
 /// Every endpoint type, in the order the form offers them.
-pub static TYPES: [&EndpointType; 4] = [&http::TYPE, &s3::TYPE, &kafka::TYPE, &splunk::TYPE];
+pub static TYPES: [&EndpointType; 5] = [
+    &http::TYPE,
+    &s3::TYPE,
+    &kafka::TYPE,
+    &splunk::TYPE,
+    &elasticsearch::TYPE,
+];
 
 /// A stream's endpoint settings, one variant per type, tagged with its `TYPE.id` (the
 /// registry test checks they agree).
@@ -41,6 +48,8 @@ pub enum EndpointSettings {
     Kafka(kafka::KafkaSettings),
     #[serde(rename = "splunk")]
     Splunk(splunk::SplunkSettings),
+    #[serde(rename = "elasticsearch")]
+    Elasticsearch(elasticsearch::ElasticsearchSettings),
 }
 
 impl EndpointSettings {
@@ -51,6 +60,7 @@ impl EndpointSettings {
             EndpointSettings::S3(settings) => settings,
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
+            EndpointSettings::Elasticsearch(settings) => settings,
         }
     }
 
@@ -60,6 +70,7 @@ impl EndpointSettings {
             EndpointSettings::S3(settings) => settings,
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
+            EndpointSettings::Elasticsearch(settings) => settings,
         }
     }
 

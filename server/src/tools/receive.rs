@@ -1,5 +1,6 @@
 //! `data-streaming receive`: a local HTTP endpoint that accepts blocks on any path and
 //! counts their records, printing a line a second (and, for the demo, a sample record).
+//! On a path ending in `/_bulk` it answers as Elasticsearch (two lines a record).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,8 +37,16 @@ struct Totals {
     all_arrived: tokio::sync::Notify,
 }
 
-async fn take(State(totals): State<Arc<Totals>>, body: Bytes) -> StatusCode {
-    let records = count_newlines(&body) + u64::from(!body.is_empty());
+async fn take(
+    State(totals): State<Arc<Totals>>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // Lines, the last one with or without its newline.
+    let lines = count_newlines(&body) + u64::from(!body.is_empty() && !body.ends_with(b"\n"));
+    let bulk = uri.path().ends_with("/_bulk");
+    let records = if bulk { lines / 2 } else { lines };
     let total = totals.records.fetch_add(records, Ordering::Relaxed) + records;
     if totals.expected > 0 && total >= totals.expected {
         totals.all_arrived.notify_one();
@@ -48,7 +57,15 @@ async fn take(State(totals): State<Arc<Totals>>, body: Bytes) -> StatusCode {
         let first = body.split(|b| *b == b'\n').next().unwrap_or_default();
         *sample = String::from_utf8_lossy(first).into_owned();
     }
-    StatusCode::OK
+    if bulk {
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"took":1,"errors":false,"items":[]}"#,
+        )
+            .into_response();
+    }
+    StatusCode::OK.into_response()
 }
 
 fn count_newlines(body: &[u8]) -> u64 {

@@ -168,3 +168,190 @@ async fn an_invalid_hec_token_is_a_visible_error_and_the_block_is_kept_aside() {
         "the refused block waits for a redelivery, nothing lost"
     );
 }
+
+const ES_API_KEY: &str = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==";
+
+/// An Elasticsearch `_bulk` endpoint as documented: `POST /<index>/_bulk`,
+/// `Authorization: ApiKey <key>`, `application/x-ndjson` action and document lines; keeps
+/// documents by `_id` with `create` semantics (an existing id answers 409
+/// `version_conflict_engine_exception`), and answers per-item errors in a 200: with
+/// `reject_second_once`, the first request's second item 429
+/// `es_rejected_execution_exception`; documents with a `"bad"` field 400
+/// `mapper_parsing_exception`.
+#[derive(Clone, Default)]
+struct Bulk {
+    docs: Arc<Mutex<std::collections::BTreeMap<String, Value>>>,
+    requests: Arc<Mutex<usize>>,
+    reject_second_once: Arc<Mutex<bool>>,
+}
+
+impl Bulk {
+    async fn start() -> (Bulk, String) {
+        let bulk = Bulk::default();
+        let app = axum::Router::new()
+            .route("/{index}/_bulk", axum::routing::post(Bulk::take))
+            .with_state(bulk.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (bulk, url)
+    }
+
+    async fn take(
+        axum::extract::State(bulk): axum::extract::State<Bulk>,
+        axum::extract::Path(index): axum::extract::Path<String>,
+        headers: HeaderMap,
+        body: String,
+    ) -> axum::response::Response {
+        *bulk.requests.lock().unwrap() += 1;
+        if headers.get("authorization").and_then(|v| v.to_str().ok())
+            != Some(&format!("ApiKey {ES_API_KEY}"))
+        {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": {"type": "security_exception", "reason": "unable to authenticate with provided credentials"}, "status": 401})),
+            )
+                .into_response();
+        }
+        assert_eq!(headers["content-type"], "application/x-ndjson");
+        assert!(body.ends_with('\n'), "a _bulk body ends with a newline");
+        let lines: Vec<&str> = body.lines().collect();
+        let mut items = Vec::new();
+        let mut errors = false;
+        for (n, pair) in lines.chunks(2).enumerate() {
+            let action: Value = serde_json::from_str(pair[0]).unwrap();
+            let document: Value = serde_json::from_str(pair[1]).unwrap();
+            let id = action["create"]["_id"]
+                .as_str()
+                .expect("a create with an _id")
+                .to_string();
+            let mut docs = bulk.docs.lock().unwrap();
+            let mut reject = bulk.reject_second_once.lock().unwrap();
+            let (status, error) = if n == 1 && *reject {
+                *reject = false;
+                (
+                    429,
+                    Some(
+                        json!({"type": "es_rejected_execution_exception", "reason": "rejected execution"}),
+                    ),
+                )
+            } else if document.get("bad").is_some() {
+                (
+                    400,
+                    Some(
+                        json!({"type": "mapper_parsing_exception", "reason": "failed to parse field [bad]"}),
+                    ),
+                )
+            } else if docs.contains_key(&id) {
+                (
+                    409,
+                    Some(
+                        json!({"type": "version_conflict_engine_exception", "reason": "document already exists"}),
+                    ),
+                )
+            } else {
+                docs.insert(id.clone(), document);
+                (201, None)
+            };
+            errors |= error.is_some();
+            let mut item = json!({"_index": index, "_id": id, "status": status});
+            if let Some(error) = error {
+                item["error"] = error;
+            }
+            items.push(json!({ "create": item }));
+        }
+        axum::Json(json!({"took": 3, "errors": errors, "items": items})).into_response()
+    }
+}
+
+fn elasticsearch_stream(url: &str, api_key: &str, domain_id: i64, template: &str) -> StreamForm {
+    let mut endpoint = EndpointForm::new(&endpoints::elasticsearch::TYPE);
+    endpoint.set("url", url);
+    endpoint.set("api_key", api_key);
+    StreamForm {
+        name: "Elasticsearch".into(),
+        template: CUSTOM_TEMPLATE.into(),
+        custom_template: template.into(),
+        domain_ids: vec![domain_id],
+        endpoint,
+        ..StreamForm::default()
+    }
+}
+
+#[tokio::test]
+async fn elasticsearch_bulk_retries_items_rejected_for_load_without_duplicates() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let (bulk, url) = Bulk::start().await;
+    *bulk.reject_second_once.lock().unwrap() = true;
+    let template = r#"{"host":"$host","request_id":"$request_id"}"#;
+    save_stream(
+        &s.owner,
+        &elasticsearch_stream(
+            &format!("{url}/logs-edge"),
+            ES_API_KEY,
+            s.domain_id,
+            template,
+        ),
+    )
+    .await;
+    let body: Vec<String> = (0..3).map(|i| event(i, HOST)).collect();
+    let (status, _) = ingest(&s, "edge_applications", body.join("\n")).await;
+    assert_eq!(status, 200);
+    // The first answer is a 200 with "errors": true (item 1: 429); the block is resent,
+    // items 0 and 2 answer 409 (already indexed), item 1 is indexed.
+    let docs = poll(Duration::from_secs(20), || async {
+        let docs = bulk.docs.lock().unwrap().clone();
+        (docs.len() >= 3).then_some(docs)
+    })
+    .await
+    .expect("three documents indexed");
+    assert_eq!(docs.len(), 3);
+    assert_eq!(*bulk.requests.lock().unwrap(), 2, "one retry of the block");
+    let block = docs
+        .keys()
+        .next()
+        .unwrap()
+        .rsplit_once('-')
+        .unwrap()
+        .0
+        .to_string();
+    for (n, (id, doc)) in docs.iter().enumerate() {
+        assert_eq!(*id, format!("{block}-{n}"), "ids derive from the block");
+        assert_eq!(doc["request_id"], format!("req-{n:06}"));
+    }
+    let status = wait_for_status(&s, |status| !status["last_success_at"].is_null()).await;
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("es_rejected_execution_exception"),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn elasticsearch_per_item_mapping_errors_refuse_the_block_naming_them() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let (bulk, url) = Bulk::start().await;
+    let template = r#"{"host":"$host","bad":"$status"}"#;
+    save_stream(
+        &s.owner,
+        &elasticsearch_stream(
+            &format!("{url}/logs-edge"),
+            ES_API_KEY,
+            s.domain_id,
+            template,
+        ),
+    )
+    .await;
+    ingest(&s, "edge_applications", event(0, HOST)).await;
+    let status = wait_for_status(&s, |status| !status["last_error"].is_null()).await;
+    let error = status["last_error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "1 of 1 records refused; record 0: mapper_parsing_exception failed to parse field [bad]"
+        ),
+        "{error}"
+    );
+    assert!(bulk.docs.lock().unwrap().is_empty());
+}
