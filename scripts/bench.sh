@@ -22,7 +22,8 @@ case "${1:-e2e}" in
   e2e)
     # TARGET: http (a local counting receiver), splunk (the same receiver as an HTTP Event
     # Collector: it counts the envelopes, one per line), elasticsearch (the same receiver
-    # answering as _bulk), s3 (s3s-fs) or kafka (tansu).
+    # answering as _bulk), qradar (the same receiver as an HTTP Receiver: a POST per
+    # record), s3 (s3s-fs) or kafka (tansu).
     target="${TARGET:-http}"
     events="${EVENTS:-2000000}"
     if [ -n "${BIN:-}" ]; then
@@ -37,7 +38,7 @@ case "${1:-e2e}" in
     pids=()
     cleanup() {
       kill "${pids[@]}" 2>/dev/null || true
-      case "$target" in http|splunk|elasticsearch) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
+      case "$target" in http|splunk|elasticsearch|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
       rm -rf "$work"
     }
     trap cleanup EXIT
@@ -57,6 +58,11 @@ case "${1:-e2e}" in
         "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
         receiver_pid=$!; pids+=("$receiver_pid")
         demo="elasticsearch://127.0.0.1:$receiver_port/bench" ;;
+      qradar)
+        receiver_port=$(free_port)
+        "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
+        receiver_pid=$!; pids+=("$receiver_pid")
+        demo="qradar://127.0.0.1:$receiver_port" ;;
       s3)
         eval "$("$ROOT/scripts/services.sh" start)"
         mkdir -p "${DS_SERVICES_DIR:-/tmp/data-streaming-test-services}/s3/bench"
@@ -65,7 +71,7 @@ case "${1:-e2e}" in
         eval "$("$ROOT/scripts/services.sh" start)"
         tansu topic create bench --broker "tcp://$DS_TEST_KAFKA_BOOTSTRAP" --partitions 1 >/dev/null
         demo="kafka://$DS_TEST_KAFKA_BOOTSTRAP/bench" ;;
-      *) echo "TARGET must be http, splunk, elasticsearch, s3 or kafka" >&2; exit 2 ;;
+      *) echo "TARGET must be http, splunk, elasticsearch, qradar, s3 or kafka" >&2; exit 2 ;;
     esac
     "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
       --demo-receiver "$demo" --demo-rate 0 >"$work/server.log" 2>&1 &
@@ -75,7 +81,7 @@ case "${1:-e2e}" in
     "$bin" generate --url "http://127.0.0.1:$server_port" --token-file "$work/demo-credentials.txt" \
       --hosts shop.example.com --rate 0 --events "$events" --batch "${BATCH:-2000}" \
       --connections "${CONNECTIONS:-4}" --quiet
-    if [ "$target" = http ] || [ "$target" = splunk ] || [ "$target" = elasticsearch ]; then
+    if [ -n "${receiver_pid:-}" ]; then
       wait "$receiver_pid"
     else
       # Delivered = acknowledged by the endpoint, as the stream's status counts it.

@@ -12,6 +12,7 @@ pub mod elasticsearch;
 pub mod form;
 pub mod http;
 pub mod kafka;
+pub mod qradar;
 pub mod s3;
 #[cfg(feature = "sink")]
 pub mod sink;
@@ -27,12 +28,13 @@ use crate::field::FieldError;
 use crate::secret::SecretField;
 
 /// Every endpoint type, in the order the form offers them.
-pub static TYPES: [&EndpointType; 5] = [
+pub static TYPES: [&EndpointType; 6] = [
     &http::TYPE,
     &s3::TYPE,
     &kafka::TYPE,
     &splunk::TYPE,
     &elasticsearch::TYPE,
+    &qradar::TYPE,
 ];
 
 /// A stream's endpoint settings, one variant per type, tagged with its `TYPE.id` (the
@@ -50,6 +52,8 @@ pub enum EndpointSettings {
     Splunk(splunk::SplunkSettings),
     #[serde(rename = "elasticsearch")]
     Elasticsearch(elasticsearch::ElasticsearchSettings),
+    #[serde(rename = "qradar")]
+    Qradar(qradar::QradarSettings),
 }
 
 impl EndpointSettings {
@@ -61,6 +65,7 @@ impl EndpointSettings {
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
             EndpointSettings::Elasticsearch(settings) => settings,
+            EndpointSettings::Qradar(settings) => settings,
         }
     }
 
@@ -71,6 +76,7 @@ impl EndpointSettings {
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
             EndpointSettings::Elasticsearch(settings) => settings,
+            EndpointSettings::Qradar(settings) => settings,
         }
     }
 

@@ -355,3 +355,49 @@ async fn elasticsearch_per_item_mapping_errors_refuse_the_block_naming_them() {
     );
     assert!(bulk.docs.lock().unwrap().is_empty());
 }
+
+/// A QRadar HTTP Receiver log source as documented: every POST's body is one event.
+#[derive(Clone, Default)]
+struct HttpReceiver {
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+#[tokio::test]
+async fn qradar_gets_one_event_per_record() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let receiver = HttpReceiver::default();
+    let app = axum::Router::new()
+        .fallback(
+            |axum::extract::State(r): axum::extract::State<HttpReceiver>, body: String| async move {
+                r.events.lock().unwrap().push(body);
+                StatusCode::OK
+            },
+        )
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut endpoint = EndpointForm::new(&endpoints::qradar::TYPE);
+    endpoint.set("url", &url);
+    let stream = StreamForm {
+        name: "QRadar".into(),
+        template: CUSTOM_TEMPLATE.into(),
+        custom_template: r#"{"host":"$host","request_id":"$request_id"}"#.into(),
+        domain_ids: vec![s.domain_id],
+        endpoint,
+        ..StreamForm::default()
+    };
+    save_stream(&s.owner, &stream).await;
+    let body: Vec<String> = (0..3).map(|i| event(i, HOST)).collect();
+    ingest(&s, "edge_applications", body.join("\n")).await;
+    let events = poll(Duration::from_secs(20), || async {
+        let events = receiver.events.lock().unwrap().clone();
+        (events.len() >= 3).then_some(events)
+    })
+    .await
+    .expect("three events");
+    let expected: Vec<String> = (0..3)
+        .map(|i| json!({"host": HOST, "request_id": format!("req-{i:06}")}).to_string())
+        .collect();
+    assert_eq!(events, expected, "one request per record, in order");
+}
