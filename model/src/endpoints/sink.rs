@@ -102,6 +102,45 @@ impl Clients {
 }
 
 impl DeliveryError {
+    /// A non-success HTTP answer: 408, 429 and 5xx are retried, anything else is terminal.
+    /// 508 Loop Detected is what a Data Streaming ingest answers a delivery: retrying loops.
+    pub fn for_status(status: reqwest::StatusCode, reason: String) -> DeliveryError {
+        use reqwest::StatusCode;
+        let retryable = status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || (status.is_server_error() && status != StatusCode::LOOP_DETECTED);
+        if retryable {
+            DeliveryError::Retryable {
+                reason,
+                retry_after: None,
+            }
+        } else {
+            DeliveryError::Terminal { reason }
+        }
+    }
+
+    /// An HTTP request that got no answer: the destination check's refusal, or retried
+    /// (described without the URL, which may carry a token in its query).
+    pub fn for_request(e: &reqwest::Error) -> DeliveryError {
+        DeliveryError::from_destination(e).unwrap_or_else(|| {
+            let reason = if e.is_timeout() {
+                "timed out".to_string()
+            } else if e.is_connect() {
+                "cannot connect".to_string()
+            } else {
+                let mut text = e.to_string();
+                if let Some(url) = e.url() {
+                    text = text.replace(url.as_str(), "<endpoint>");
+                }
+                text
+            };
+            DeliveryError::Retryable {
+                reason,
+                retry_after: None,
+            }
+        })
+    }
+
     /// A client error that the destination check caused, if it did.
     pub fn from_destination(error: &(dyn std::error::Error + 'static)) -> Option<DeliveryError> {
         DestinationError::find_in(error).map(DeliveryError::from)

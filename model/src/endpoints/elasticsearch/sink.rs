@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
@@ -105,18 +104,7 @@ impl ElasticsearchSink {
             .body(Self::body(block))
             .send()
             .await
-            .map_err(|e| {
-                DeliveryError::from_destination(&e).unwrap_or_else(|| DeliveryError::Retryable {
-                    reason: if e.is_timeout() {
-                        "timed out".into()
-                    } else if e.is_connect() {
-                        "cannot connect".into()
-                    } else {
-                        "the request failed".into()
-                    },
-                    retry_after: None,
-                })
-            })?;
+            .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
         let mut bytes = Vec::new();
         while bytes.len() < ANSWER_READ_BYTES {
@@ -138,17 +126,7 @@ impl ElasticsearchSink {
             .chars()
             .take(300)
             .collect();
-            let retryable = status == StatusCode::REQUEST_TIMEOUT
-                || status == StatusCode::TOO_MANY_REQUESTS
-                || (status.is_server_error() && status != StatusCode::LOOP_DETECTED);
-            return Err(if retryable {
-                DeliveryError::Retryable {
-                    reason,
-                    retry_after: None,
-                }
-            } else {
-                DeliveryError::Terminal { reason }
-            });
+            return Err(DeliveryError::for_status(status, reason));
         }
         let answer: BulkAnswer =
             serde_json::from_slice(&bytes).map_err(|e| DeliveryError::Retryable {

@@ -67,12 +67,7 @@ impl HttpSink {
             .body(block.body.clone())
             .send()
             .await
-            .map_err(|e| {
-                DeliveryError::from_destination(&e).unwrap_or_else(|| DeliveryError::Retryable {
-                    reason: describe_request_error(&e),
-                    retry_after: None,
-                })
-            })?;
+            .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(Acknowledged {
@@ -145,26 +140,11 @@ impl Sink for HttpSink {
     }
 }
 
-/// 508 Loop Detected is what a Data Streaming ingest answers a delivery: retrying loops.
 fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || (status.is_server_error() && status != StatusCode::LOOP_DETECTED)
-}
-
-fn describe_request_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timed out".into();
-    }
-    if e.is_connect() {
-        return "cannot connect".into();
-    }
-    // Without the URL: it may carry a token in its query.
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<endpoint>");
-    }
-    text
+    matches!(
+        DeliveryError::for_status(status, String::new()),
+        DeliveryError::Retryable { .. }
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
 use super::QradarSettings;
@@ -42,34 +41,12 @@ impl QradarSink {
             .body(event)
             .send()
             .await
-            .map_err(|e| {
-                DeliveryError::from_destination(&e).unwrap_or_else(|| DeliveryError::Retryable {
-                    reason: if e.is_timeout() {
-                        "timed out".into()
-                    } else if e.is_connect() {
-                        "cannot connect".into()
-                    } else {
-                        "the request failed".into()
-                    },
-                    retry_after: None,
-                })
-            })?;
+            .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        let reason = format!("HTTP {status}");
-        let retryable = status == StatusCode::REQUEST_TIMEOUT
-            || status == StatusCode::TOO_MANY_REQUESTS
-            || (status.is_server_error() && status != StatusCode::LOOP_DETECTED);
-        Err(if retryable {
-            DeliveryError::Retryable {
-                reason,
-                retry_after: None,
-            }
-        } else {
-            DeliveryError::Terminal { reason }
-        })
+        Err(DeliveryError::for_status(status, format!("HTTP {status}")))
     }
 
     async fn deliver_block(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {

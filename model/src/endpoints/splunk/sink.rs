@@ -115,18 +115,7 @@ impl SplunkSink {
             .body(body)
             .send()
             .await
-            .map_err(|e| {
-                DeliveryError::from_destination(&e).unwrap_or_else(|| DeliveryError::Retryable {
-                    reason: if e.is_timeout() {
-                        "timed out".into()
-                    } else if e.is_connect() {
-                        "cannot connect".into()
-                    } else {
-                        "the request failed".into()
-                    },
-                    retry_after: None,
-                })
-            })?;
+            .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(status);
@@ -181,17 +170,7 @@ impl Sink for SplunkSink {
 /// field missing or blank), 401 (token required, invalid authorization), 403 (token
 /// disabled, invalid token), 404 and 413 are not.
 fn classify(status: StatusCode, reason: String) -> DeliveryError {
-    let retryable = status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || (status.is_server_error() && status != StatusCode::LOOP_DETECTED);
-    if retryable {
-        DeliveryError::Retryable {
-            reason,
-            retry_after: None,
-        }
-    } else {
-        DeliveryError::Terminal { reason }
-    }
+    DeliveryError::for_status(status, reason)
 }
 
 /// The escaped text of a record's top-level `"host":"…"`, as the template rendered it.
