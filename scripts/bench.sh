@@ -22,8 +22,9 @@ case "${1:-e2e}" in
   e2e)
     # TARGET: http (a local counting receiver), splunk (the same receiver as an HTTP Event
     # Collector: it counts the envelopes, one per line), elasticsearch (the same receiver
-    # answering as _bulk), qradar (the same receiver as an HTTP Receiver: a POST per
-    # record), s3 (s3s-fs) or kafka (tansu).
+    # answering as _bulk), datadog (the same receiver as a logs intake: it unzips and counts
+    # the logs), qradar (the same receiver as an HTTP Receiver: a POST per record),
+    # s3 (s3s-fs) or kafka (nisshi).
     target="${TARGET:-http}"
     events="${EVENTS:-2000000}"
     if [ -n "${BIN:-}" ]; then
@@ -38,40 +39,29 @@ case "${1:-e2e}" in
     pids=()
     cleanup() {
       kill "${pids[@]}" 2>/dev/null || true
-      case "$target" in http|splunk|elasticsearch|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
+      case "$target" in http|splunk|elasticsearch|datadog|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
       rm -rf "$work"
     }
     trap cleanup EXIT
     case "$target" in
-      http)
+      http|splunk|elasticsearch|datadog|qradar)
         receiver_port=$(free_port)
         "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
         receiver_pid=$!; pids+=("$receiver_pid")
-        demo="http://127.0.0.1:$receiver_port/bench" ;;
-      splunk)
-        receiver_port=$(free_port)
-        "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
-        receiver_pid=$!; pids+=("$receiver_pid")
-        demo="splunk://127.0.0.1:$receiver_port" ;;
-      elasticsearch)
-        receiver_port=$(free_port)
-        "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
-        receiver_pid=$!; pids+=("$receiver_pid")
-        demo="elasticsearch://127.0.0.1:$receiver_port/bench" ;;
-      qradar)
-        receiver_port=$(free_port)
-        "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
-        receiver_pid=$!; pids+=("$receiver_pid")
-        demo="qradar://127.0.0.1:$receiver_port" ;;
+        case "$target" in
+          http) demo="http://127.0.0.1:$receiver_port/bench" ;;
+          elasticsearch) demo="elasticsearch://127.0.0.1:$receiver_port/bench" ;;
+          *) demo="$target://127.0.0.1:$receiver_port" ;;
+        esac ;;
       s3)
         eval "$("$ROOT/scripts/services.sh" start)"
         mkdir -p "${DS_SERVICES_DIR:-/tmp/data-streaming-test-services}/s3/bench"
         demo="s3://$DS_TEST_S3_ACCESS_KEY:$DS_TEST_S3_SECRET_KEY@${DS_TEST_S3_ENDPOINT#http://}/bench" ;;
       kafka)
         eval "$("$ROOT/scripts/services.sh" start)"
-        tansu topic create bench --broker "tcp://$DS_TEST_KAFKA_BOOTSTRAP" --partitions 1 >/dev/null
+        nisshi topic create bench --broker "tcp://$DS_TEST_KAFKA_BOOTSTRAP" --partitions 1 >/dev/null
         demo="kafka://$DS_TEST_KAFKA_BOOTSTRAP/bench" ;;
-      *) echo "TARGET must be http, splunk, elasticsearch, qradar, s3 or kafka" >&2; exit 2 ;;
+      *) echo "TARGET must be http, splunk, elasticsearch, datadog, qradar, s3 or kafka" >&2; exit 2 ;;
     esac
     "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
       --demo-receiver "$demo" --demo-rate 0 >"$work/server.log" 2>&1 &

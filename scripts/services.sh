@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts / stops the real services the tests use, on loopback:
-#   PostgreSQL 15 (port 55432), tansu Kafka-protocol broker (19092), s3s-fs S3 server (18014).
+#   PostgreSQL 15 (port 55432), s3s-fs S3 server (18014), and nisshi Kafka-protocol brokers:
+#   plain (19092), TLS (19095), and TLS with SASL SCRAM (19094; its users live in the test
+#   PostgreSQL, created through a plain broker on the same storage that then stops).
 #   scripts/services.sh start   prints the DS_TEST_* environment for the tests
 #   scripts/services.sh stop
 set -euo pipefail
@@ -9,6 +11,10 @@ source "$(dirname "$0")/env.sh"
 STATE="${DS_SERVICES_DIR:-/tmp/data-streaming-test-services}"
 PG_PORT=55432
 KAFKA_PORT=19092
+KAFKA_USERS_PORT=19093
+KAFKA_SASL_SSL_PORT=19094
+KAFKA_SSL_PORT=19095
+KAFKA_SCRAM_PASSWORD=ds-test-scram-password
 S3_PORT=18014
 S3_ACCESS_KEY=ds-test-access
 S3_SECRET_KEY=ds-test-secret
@@ -23,8 +29,16 @@ wait_port() { # name port
   return 1
 }
 
+broker() { # name advertised-url storage [flags]: a nisshi broker in the background
+  local name=$1 url=$2 storage=$3
+  shift 3
+  nisshi broker --listener-url "${url/localhost/127.0.0.1}" --advertised-listener-url "$url" \
+    --storage-engine "$storage" "$@" >"$STATE/$name.log" 2>&1 &
+  echo $! >"$STATE/$name.pid"
+}
+
 stop() {
-  for name in tansu s3s-fs; do
+  for name in kafka kafka-ssl kafka-sasl-ssl kafka-users s3s-fs; do
     if [ -f "$STATE/$name.pid" ]; then
       kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
       rm -f "$STATE/$name.pid"
@@ -47,20 +61,47 @@ start() {
   su postgres -c "$PG_BIN/pg_ctl -D $STATE/pg -l $STATE/postgres.log -w \
     -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off' start" >/dev/null
 
-  tansu broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --storage-engine memory://tansu/ >"$STATE/tansu.log" 2>&1 &
-  echo $! >"$STATE/tansu.pid"
+  broker kafka "tcp://127.0.0.1:$KAFKA_PORT" memory://nisshi/
+
+  # A CA and a certificate for localhost (the name the TLS brokers advertise).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Data Streaming test CA" \
+    -keyout "$STATE/ca.key" -out "$STATE/ca.pem" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$STATE/broker.key" -out "$STATE/broker.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$STATE/broker.ext"
+  openssl x509 -req -in "$STATE/broker.csr" -CA "$STATE/ca.pem" -CAkey "$STATE/ca.key" \
+    -CAcreateserial -days 30 -extfile "$STATE/broker.ext" -out "$STATE/broker.pem" >/dev/null 2>&1
+  local tls=(--cert "$STATE/broker.pem" --key "$STATE/broker.key")
+  broker kafka-ssl "tcp://localhost:$KAFKA_SSL_PORT" memory://nisshi/ "${tls[@]}"
+
+  # SASL users need a storage engine that keeps them: a database of the test PostgreSQL.
+  su postgres -c "$PG_BIN/createdb -h /tmp -p $PG_PORT nisshi"
+  local users_storage="postgres://postgres@127.0.0.1:$PG_PORT/nisshi"
+  broker kafka-users "tcp://127.0.0.1:$KAFKA_USERS_PORT" "$users_storage"
+  wait_port kafka-users "$KAFKA_USERS_PORT"
+  for mechanism in scram256 scram512; do
+    nisshi user create --broker "tcp://127.0.0.1:$KAFKA_USERS_PORT" --mechanism "$mechanism" \
+      "ds-test-$mechanism" "$KAFKA_SCRAM_PASSWORD" >>"$STATE/kafka-users.log" 2>&1
+  done
+  kill "$(cat "$STATE/kafka-users.pid")" && rm "$STATE/kafka-users.pid"
+  broker kafka-sasl-ssl "tcp://localhost:$KAFKA_SASL_SSL_PORT" "$users_storage" "${tls[@]}" \
+    --authentication
 
   s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key "$S3_ACCESS_KEY" \
     --secret-key "$S3_SECRET_KEY" "$STATE/s3" >"$STATE/s3s-fs.log" 2>&1 &
   echo $! >"$STATE/s3s-fs.pid"
 
-  wait_port tansu "$KAFKA_PORT"
+  wait_port kafka "$KAFKA_PORT"
+  wait_port kafka-ssl "$KAFKA_SSL_PORT"
+  wait_port kafka-sasl-ssl "$KAFKA_SASL_SSL_PORT"
   wait_port s3s-fs "$S3_PORT"
   cat <<ENV
 export DS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres
 export DS_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+export DS_TEST_KAFKA_SSL_BOOTSTRAP=localhost:$KAFKA_SSL_PORT
+export DS_TEST_KAFKA_SASL_SSL_BOOTSTRAP=localhost:$KAFKA_SASL_SSL_PORT
+export DS_TEST_KAFKA_CA=$STATE/ca.pem
+export DS_TEST_KAFKA_SCRAM_PASSWORD=$KAFKA_SCRAM_PASSWORD
 export DS_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export DS_TEST_S3_ACCESS_KEY=$S3_ACCESS_KEY
 export DS_TEST_S3_SECRET_KEY=$S3_SECRET_KEY

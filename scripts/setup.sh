@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130
 S3S_FS_VERSION=0.14.1
-TANSU_VERSION=0.6.0
+NISSHI_VERSION=0.8.1
 
 with_test_tools=false
 [ "${1:-}" = "--test" ] && with_test_tools=true
@@ -16,7 +16,7 @@ with_test_tools=false
 log() { printf '[setup] %s\n' "$*"; }
 
 # nginx + ModSecurity + the OWASP CRS: the run command's demo edge and the edge tests.
-apt_packages=(rustc-web cargo-web rust-web-src lld-22 make gcc g++ pkg-config
+apt_packages=(rustc-web cargo-web rust-web-src lld-22 make gcc g++ pkg-config libssl-dev
   nginx libnginx-mod-http-modsecurity modsecurity-crs)
 $with_test_tools && apt_packages+=(chromium postgresql)
 missing=()
@@ -56,9 +56,13 @@ if $with_test_tools; then
     log "cargo install s3s-fs $S3S_FS_VERSION (S3-protocol server)"
     cargo install --locked s3s-fs --version "$S3S_FS_VERSION" --features binary
   fi
-  if ! { [ -x "$cargo_bin/tansu" ] && "$cargo_bin/tansu" --version 2>/dev/null | grep -q "$TANSU_VERSION"; }; then
-    log "cargo install tansu $TANSU_VERSION (Kafka-protocol broker, ~10 min cold)"
-    cargo install --locked tansu --version "$TANSU_VERSION" --features dynostore
+  # nisshi (tansu's successor): TLS listeners and SASL SCRAM, which tansu 0.6 lacks.
+  # It needs rustc 1.96: Debian's, linked above as the `debian` toolchain.
+  if ! { [ -x "$cargo_bin/nisshi" ] && "$cargo_bin/nisshi" --version 2>/dev/null | grep -q "$NISSHI_VERSION"; }; then
+    log "cargo install nisshi $NISSHI_VERSION (Kafka-protocol broker, ~12 min cold)"
+    # postgres: the storage engine that keeps SASL users (the in-memory one cannot).
+    RUSTUP_TOOLCHAIN=debian cargo install --locked nisshi --version "$NISSHI_VERSION" \
+      --no-default-features --features dynostore,postgres --target-dir "$HOME/.cache/nisshi-build"
   fi
   if ! [ -d end2end/node_modules/@playwright/test ]; then
     log "npm install in end2end (@playwright/test)"

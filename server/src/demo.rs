@@ -20,9 +20,15 @@ pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 /// benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
 /// (path-style, plain http, region us-east-1), or `splunk://host:port` (an HTTP Event
 /// Collector on plain http, token `demo`), or `elasticsearch://host:port/index` (plain
-/// http, API key `demo`), or `qradar://host:port` (an HTTP Receiver on plain http).
+/// http, API key `demo`), or `datadog://host:port` (a logs intake on plain http, API key
+/// `demo`), or `qradar://host:port` (an HTTP Receiver on plain http).
 fn demo_endpoint(target: &str) -> Result<EndpointForm, String> {
-    if let Some(address) = target.strip_prefix("qradar://") {
+    if let Some(address) = target.strip_prefix("datadog://") {
+        let mut endpoint = EndpointForm::new(&endpoints::datadog::TYPE);
+        endpoint.set("site_url", format!("http://{address}"));
+        endpoint.set("api_key", "demo");
+        Ok(endpoint)
+    } else if let Some(address) = target.strip_prefix("qradar://") {
         let mut endpoint = EndpointForm::new(&endpoints::qradar::TYPE);
         endpoint.set("url", format!("http://{address}"));
         Ok(endpoint)

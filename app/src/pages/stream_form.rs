@@ -528,6 +528,25 @@ fn EndpointField(
         FieldKind::Text => view! {
             <TextField id=spec.id label=spec.label required=spec.required value on_input error placeholder=spec.placeholder />
         }.into_any(),
+        FieldKind::Multiline => {
+            let error_id = format!("{}-error", spec.id);
+            view! {
+                <div class="field" class:invalid=move || error.get().is_some()>
+                    <label for=spec.id>{spec.label}</label>
+                    <textarea
+                        id=spec.id
+                        rows="4"
+                        spellcheck="false"
+                        placeholder=spec.placeholder
+                        aria-invalid=move || error.get().is_some().then_some("true")
+                        aria-describedby=error_id.clone()
+                        prop:value=value
+                        on:input=move |ev| on_input.run(event_target_value(&ev))
+                    ></textarea>
+                    <p class="field-error" id=error_id>{move || error.get()}</p>
+                </div>
+            }.into_any()
+        }
         FieldKind::Secret => {
             let stored_placeholder = Signal::derive(move || {
                 if form.with(|f| f.endpoint.is_stored(key)) {

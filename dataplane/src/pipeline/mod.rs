@@ -208,6 +208,7 @@ impl Pipeline {
 
         let mut specs = Vec::new();
         let mut sinks: HashMap<i64, Arc<dyn Sink>> = HashMap::new();
+        let mut budgets = HashMap::new();
         for stream in streams.iter().filter(|s| s.config.active) {
             let built = stream
                 .template()
@@ -243,6 +244,7 @@ impl Pipeline {
                 active: true,
             });
             sinks.insert(stream.id, sink);
+            budgets.insert(stream.id, stream.config.endpoint.endpoint().block_budget());
         }
 
         // Streams that exist (also those whose settings cannot be read): the others were
@@ -284,18 +286,21 @@ impl Pipeline {
             }
             let mut spools = HashMap::new();
             for (id, sink) in &sinks {
+                let budget = budgets.get(id).copied().flatten();
                 if let Some(worker) = workers.get(id) {
                     worker.stopping.store(false, Ordering::Relaxed);
                     worker.sink.send_replace(sink.clone());
+                    if let Err(e) = worker.spool.set_budget(budget) {
+                        tracing::error!(stream_id = id, error = %e, "spool: the open block cannot be sealed for its new size limit");
+                    }
                     spools.insert(*id, worker.spool.clone());
                     continue;
                 }
                 let dir = inner.settings.spool_dir.join(id.to_string());
-                let spool = match Spool::open(
-                    dir,
-                    inner.settings.limits,
-                    inner.settings.spool_max_bytes,
-                ) {
+                let opened =
+                    Spool::open(dir, inner.settings.limits, inner.settings.spool_max_bytes)
+                        .and_then(|spool| spool.set_budget(budget).map(|()| spool));
+                let spool = match opened {
                     Ok(spool) => Arc::new(spool),
                     Err(e) => {
                         tracing::error!(stream_id = id, error = %e, "stream not started: its spool cannot be opened");

@@ -27,6 +27,7 @@ use bytes::Bytes;
 use engine::BlockLimits;
 use tokio::sync::Notify;
 
+use model::endpoints::BlockBudget;
 use model::endpoints::sink::OutgoingBlock;
 
 const OPEN_BLOCK: &str = "open.ndjson";
@@ -48,6 +49,18 @@ struct OpenBlock {
     bytes: u64,
     first_record_at: Option<Instant>,
     next_seq: u64,
+    /// The destination's own bound on blocks, besides the limits.
+    budget: Option<BlockBudget>,
+}
+
+impl OpenBlock {
+    /// Whether `bytes` more in `records` more records would take it past its budget.
+    fn over_budget(&self, bytes: u64, records: usize) -> bool {
+        self.budget.is_some_and(|budget| {
+            let records = (self.records + records) as u64;
+            self.bytes + bytes + records * budget.extra_per_record > budget.max_bytes
+        })
+    }
 }
 
 pub struct Spool {
@@ -85,6 +98,7 @@ impl Spool {
                 bytes: 0,
                 first_record_at: None,
                 next_seq,
+                budget: None,
             }),
             bytes: AtomicU64::new(bytes),
             listed_below: AtomicU64::new(next_seq),
@@ -164,7 +178,9 @@ impl Spool {
             while count < room && end < rest.len() {
                 let next_end =
                     memchr::memchr(b'\n', &rest[end..]).map_or(rest.len(), |i| end + i + 1);
-                if next_end as u64 > byte_room && open.records + count > 0 {
+                let too_big =
+                    next_end as u64 > byte_room || open.over_budget(next_end as u64, count + 1);
+                if too_big && open.records + count > 0 {
                     block_full = true;
                     break;
                 }
@@ -234,6 +250,18 @@ impl Spool {
             added.min(self.bytes.load(Ordering::Relaxed)),
             Ordering::Relaxed,
         );
+        Ok(())
+    }
+
+    /// Sets the destination's own bound on blocks (at the start, and when the stream's
+    /// settings change); a block already open past it is sealed now.
+    pub fn set_budget(&self, budget: Option<BlockBudget>) -> io::Result<()> {
+        let mut open = self.lock();
+        open.budget = budget;
+        if open.records > 1 && open.over_budget(0, 0) {
+            self.seal(&mut open)?;
+            self.publish(&open);
+        }
         Ok(())
     }
 
@@ -504,6 +532,32 @@ mod tests {
         for block in spool.pending().unwrap() {
             assert!(fs::metadata(&block.path).unwrap().len() <= 20 || block.records == 1);
         }
+    }
+
+    #[test]
+    fn seals_before_a_record_would_pass_the_destinations_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path().to_path_buf(), limits(1000), u64::MAX).unwrap();
+        // Records of 4 bytes with their newline, each costing 2 more: 6 a record.
+        spool
+            .set_budget(Some(BlockBudget {
+                max_bytes: 20,
+                extra_per_record: 2,
+            }))
+            .unwrap();
+        spool.append(b"aaa\nbbb\nccc\nddd\neee\n").unwrap();
+        spool.seal_now().unwrap();
+        let records: Vec<usize> = spool.pending().unwrap().iter().map(|b| b.records).collect();
+        assert_eq!(records, [3, 2]);
+        // A smaller budget seals what is open past it.
+        spool.append(b"fff\nggg\n").unwrap();
+        spool
+            .set_budget(Some(BlockBudget {
+                max_bytes: 6,
+                extra_per_record: 2,
+            }))
+            .unwrap();
+        assert_eq!(spool.pending().unwrap().len(), 3);
     }
 
     #[test]

@@ -45,6 +45,8 @@ impl FieldSpec {
 #[derive(Debug)]
 pub enum FieldKind {
     Text,
+    /// Text of several lines (a PEM certificate).
+    Multiline,
     /// Never sent back to the browser; blank keeps the stored value.
     Secret,
     /// One of these values; the first is the default.

@@ -6,6 +6,7 @@
 //! its `pub mod`, and one line each in [`TYPES`], [`EndpointSettings`] (tagged with the
 //! type's id), [`EndpointSettings::endpoint`] and `endpoint_mut`.
 
+pub mod datadog;
 #[cfg(feature = "sink")]
 pub mod destination;
 pub mod elasticsearch;
@@ -28,12 +29,13 @@ use crate::field::FieldError;
 use crate::secret::SecretField;
 
 /// Every endpoint type, in the order the form offers them.
-pub static TYPES: [&EndpointType; 6] = [
+pub static TYPES: [&EndpointType; 7] = [
     &http::TYPE,
     &s3::TYPE,
     &kafka::TYPE,
     &splunk::TYPE,
     &elasticsearch::TYPE,
+    &datadog::TYPE,
     &qradar::TYPE,
 ];
 
@@ -52,6 +54,8 @@ pub enum EndpointSettings {
     Splunk(splunk::SplunkSettings),
     #[serde(rename = "elasticsearch")]
     Elasticsearch(elasticsearch::ElasticsearchSettings),
+    #[serde(rename = "datadog")]
+    Datadog(datadog::DatadogSettings),
     #[serde(rename = "qradar")]
     Qradar(qradar::QradarSettings),
 }
@@ -65,6 +69,7 @@ impl EndpointSettings {
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
             EndpointSettings::Elasticsearch(settings) => settings,
+            EndpointSettings::Datadog(settings) => settings,
             EndpointSettings::Qradar(settings) => settings,
         }
     }
@@ -76,6 +81,7 @@ impl EndpointSettings {
             EndpointSettings::Kafka(settings) => settings,
             EndpointSettings::Splunk(settings) => settings,
             EndpointSettings::Elasticsearch(settings) => settings,
+            EndpointSettings::Datadog(settings) => settings,
             EndpointSettings::Qradar(settings) => settings,
         }
     }
@@ -113,7 +119,7 @@ impl EndpointSettings {
                         pair.value.clear();
                     }
                 }
-                FieldKind::Text | FieldKind::Choice(_) => {}
+                FieldKind::Text | FieldKind::Multiline | FieldKind::Choice(_) => {}
             }
         }
         let mut settings = self.clone();
@@ -151,29 +157,68 @@ impl EndpointSettings {
 /// What every endpoint type's settings answer.
 pub trait Endpoint: Send + Sync {
     fn endpoint_type(&self) -> &'static EndpointType;
+    /// The key of the one URL field it sends to, and its value. Most types have one; the
+    /// defaults below are built on it, and a type without one (Kafka) answers them itself.
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)>;
     /// Where the endpoint is (host and port, or the brokers), without path, query or
     /// credentials: for the list and the logs.
-    fn host(&self) -> String;
+    fn host(&self) -> String {
+        self.url_field()
+            .map(|(_, url)| url.authority())
+            .unwrap_or_default()
+    }
     /// The fields that name where data goes. Stored secrets only go where they were
     /// saved for: when this changes, they must be entered again.
-    fn destination(&self) -> String;
+    fn destination(&self) -> String {
+        self.url_field()
+            .map(|(_, url)| url.as_str().to_string())
+            .unwrap_or_default()
+    }
     /// The hosts it connects to, each with the field that names it: the destination check
     /// runs on these when the stream is saved or tested (and on every connection).
-    fn addresses(&self) -> Vec<DestinationAddress>;
+    fn addresses(&self) -> Vec<DestinationAddress> {
+        self.url_field()
+            .map(|(key, url)| DestinationAddress::of_url(self.endpoint_type(), key, url))
+            .into_iter()
+            .collect()
+    }
     /// Its secret fields.
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>>;
     /// Its part of the form, secrets left out.
-    fn to_form(&self) -> EndpointForm;
+    fn to_form(&self) -> EndpointForm {
+        self.form_with_url()
+    }
+    /// The form with only the URL field filled in: where a type's own `to_form` starts.
+    fn form_with_url(&self) -> EndpointForm {
+        let mut form = EndpointForm::new(self.endpoint_type());
+        if let Some((key, url)) = self.url_field() {
+            form.set(key, url.as_str());
+        }
+        form
+    }
+    /// Its own bound on a block's size, if it has one (the HTTP max payload size).
+    fn block_budget(&self) -> Option<BlockBudget> {
+        None
+    }
     /// Its sink: the one place its I/O is built (with its outbound client).
     #[cfg(feature = "sink")]
     fn sink(&self, clients: &sink::Clients) -> Result<std::sync::Arc<dyn sink::Sink>, String>;
+}
+
+/// A destination's bound on a block: the spool seals a block before `bytes + records ×
+/// extra_per_record` would pass `max_bytes`, `bytes` being its records with their newlines
+/// (a record alone past it is a block of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockBudget {
+    pub max_bytes: u64,
+    pub extra_per_record: u64,
 }
 
 /// A host an endpoint connects to, and the form field that names it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DestinationAddress {
     /// The form field (`endpoint.url`), for a field error.
-    pub field: &'static str,
+    pub field: String,
     /// Its label ("Endpoint URL"), to start the message with.
     pub label: &'static str,
     /// A name or an address (IPv6 without brackets).
@@ -182,12 +227,12 @@ pub struct DestinationAddress {
 }
 
 impl DestinationAddress {
-    /// The host and port of an `http(s)://` URL.
-    pub fn of_url(field: &'static str, label: &'static str, url: &HttpUrl) -> DestinationAddress {
+    /// The host and port of the `http(s)://` URL in field `key` of `kind`'s form.
+    pub fn of_url(kind: &EndpointType, key: &'static str, url: &HttpUrl) -> DestinationAddress {
         let url = url.url();
         DestinationAddress {
-            field,
-            label,
+            field: format!("endpoint.{key}"),
+            label: kind.label_of(key),
             host: url
                 .host_str()
                 .unwrap_or_default()
@@ -213,6 +258,14 @@ impl EndpointType {
     pub fn find(id: &str) -> Option<&'static EndpointType> {
         TYPES.iter().copied().find(|kind| kind.id == id)
     }
+
+    /// The label of its field `key` (the key itself if it has no such field).
+    pub fn label_of(&self, key: &'static str) -> &'static str {
+        self.fields
+            .iter()
+            .find(|spec| spec.key == key)
+            .map_or(key, |spec| spec.label)
+    }
 }
 
 impl std::fmt::Debug for EndpointType {
@@ -232,25 +285,30 @@ mod tests {
     use super::*;
     use crate::secret::Secret;
 
-    /// A valid form of every type: its required text fields filled with a value its rules
-    /// take, its secrets given.
+    /// A valid form of every type: its text fields filled with a value its rules take, its
+    /// secrets given, each choice its last option (the default is the first).
     fn filled(kind: &EndpointType) -> EndpointForm {
         let mut form = EndpointForm::new(kind);
         let sample = |key: &str| match key {
-            "url" | "host_url" => "https://dest.example.com/in",
+            "url" | "host_url" | "site_url" => "https://dest.example.com/in",
             "bucket" => "logs-bucket",
             "region" => "us-east-1",
             "bootstrap_servers" => "k1.example.com:9092",
+            "payload_format" => "[$dataset]",
+            "log_line_separator" => ",",
+            "max_payload_size" => "1048576",
             _ => "value",
         };
         for spec in kind.fields {
             match spec.kind {
                 FieldKind::Text | FieldKind::Secret => form.set(spec.key, sample(spec.key)),
+                // Blank: the system's roots.
+                FieldKind::Multiline => {}
                 FieldKind::SecretPairs { .. } => form.rows_mut(spec.key).push(Pair {
                     name: "X-Key".into(),
                     value: "secret".into(),
                 }),
-                FieldKind::Choice(_) => {}
+                FieldKind::Choice(options) => form.set(spec.key, options[options.len() - 1]),
             }
         }
         form
@@ -268,6 +326,16 @@ mod tests {
             let mut read = EndpointSettings::from_stored(type_id, &config).unwrap();
             for field in read.secrets_mut() {
                 assert_eq!(*field.secret, Secret::Stored, "{}", kind.id);
+            }
+            let endpoint = settings.endpoint();
+            assert!(!endpoint.host().is_empty(), "{}", kind.id);
+            assert!(!endpoint.destination().is_empty(), "{}", kind.id);
+            let addresses = endpoint.addresses();
+            assert!(!addresses.is_empty(), "{}", kind.id);
+            for address in addresses {
+                let key = address.field.strip_prefix("endpoint.").unwrap();
+                let spec = kind.fields.iter().find(|f| f.key == key).unwrap();
+                assert_eq!(address.label, spec.label, "{}", kind.id);
             }
             let browser = settings.form_for_browser();
             for spec in kind

@@ -43,6 +43,22 @@ pub struct Acknowledged {
     pub answer: String,
 }
 
+impl Acknowledged {
+    /// A block sent in several requests: the last status and how many (`HEC request`).
+    pub fn after_requests(
+        status: reqwest::StatusCode,
+        requests: usize,
+        what: &str,
+    ) -> Acknowledged {
+        Acknowledged {
+            answer: format!(
+                "HTTP {status}, {requests} {what}{}",
+                if requests == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
 pub type DeliveryFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Acknowledged, DeliveryError>> + Send + 'a>>;
 
@@ -201,7 +217,52 @@ impl aws_smithy_runtime_api::client::dns::ResolveDns for CheckedResolver {
     }
 }
 
+/// Up to `limit` bytes of an answer's body (endpoints may answer an error at any length).
+pub async fn read_answer(response: &mut reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(limit);
+    bytes
+}
+
+/// The escaped text of a record's top-level `"host":"…"`, as the template rendered it: the
+/// SIEMs' host field.
+pub fn record_host(record: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"\"host\":\"";
+    let start = memchr::memmem::find(record, KEY)? + KEY.len();
+    let mut end = start;
+    while end < record.len() {
+        match record[end] {
+            b'\\' => end += 2,
+            b'"' => return record.get(start..end),
+            // Not a JSON string (a custom template's text): no host rather than bad JSON.
+            0..=0x1f => return None,
+            _ => end += 1,
+        }
+    }
+    None
+}
+
 /// Delivers one block to an endpoint, once (retries are the caller's).
 pub trait Sink: Send + Sync {
     fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_host_is_found_with_its_escapes() {
+        assert_eq!(
+            record_host(br#"{"a":"x","host":"w\"x.example","b":1}"#),
+            Some(&br#"w\"x.example"#[..])
+        );
+        assert_eq!(record_host(br#"{"a":"x"}"#), None);
+    }
 }

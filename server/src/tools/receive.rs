@@ -1,6 +1,8 @@
 //! `data-streaming receive`: a local HTTP endpoint that accepts blocks on any path and
 //! counts their records, printing a line a second (and, for the demo, a sample record).
-//! On a path ending in `/_bulk` it answers as Elasticsearch (two lines a record).
+//! On a path ending in `/_bulk` it answers as Elasticsearch (two lines a record); on
+//! `/api/v2/logs` as a Datadog logs intake (a JSON array, one log a record). A gzip body
+//! (`Content-Encoding: gzip`) is unzipped first; bytes count what was unzipped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,13 +42,30 @@ struct Totals {
 async fn take(
     State(totals): State<Arc<Totals>>,
     uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    // Lines, the last one with or without its newline.
-    let lines = count_newlines(&body) + u64::from(!body.is_empty() && !body.ends_with(b"\n"));
+    let gzip = headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .is_some_and(|encoding| encoding == "gzip");
+    let body = if gzip {
+        match gunzip(&body) {
+            Some(plain) => Bytes::from(plain),
+            None => return (StatusCode::BAD_REQUEST, "not gzip").into_response(),
+        }
+    } else {
+        body
+    };
     let bulk = uri.path().ends_with("/_bulk");
-    let records = if bulk { lines / 2 } else { lines };
+    let datadog = uri.path().ends_with("/api/v2/logs");
+    let records = if datadog {
+        memchr::memmem::find_iter(&body, br#"{"ddsource""#).count() as u64
+    } else {
+        // Lines, the last one with or without its newline.
+        let lines = count_newlines(&body) + u64::from(!body.is_empty() && !body.ends_with(b"\n"));
+        if bulk { lines / 2 } else { lines }
+    };
     let total = totals.records.fetch_add(records, Ordering::Relaxed) + records;
     if totals.expected > 0 && total >= totals.expected {
         totals.all_arrived.notify_one();
@@ -65,7 +84,19 @@ async fn take(
         )
             .into_response();
     }
+    if datadog {
+        return (StatusCode::ACCEPTED, "{}").into_response();
+    }
     StatusCode::OK.into_response()
+}
+
+fn gunzip(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut plain = Vec::with_capacity(body.len() * 8);
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut plain)
+        .ok()?;
+    Some(plain)
 }
 
 fn count_newlines(body: &[u8]) -> u64 {

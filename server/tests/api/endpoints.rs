@@ -217,23 +217,38 @@ async fn s3_wrong_secret_key_shows_the_error_and_nothing_is_lost_once_fixed() {
 }
 
 pub async fn create_topic(bootstrap: &str, topic: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    admin
+    create_topic_with(
+        ClientConfig::new().set("bootstrap.servers", bootstrap),
+        topic,
+    )
+    .await;
+}
+
+/// Creates `topic` through a client of these settings (e.g. over TLS with a login).
+pub async fn create_topic_with(config: &ClientConfig, topic: &str) {
+    let admin: AdminClient<DefaultClientContext> = config.create().unwrap();
+    let results = admin
         .create_topics(
             &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
             &AdminOptions::new(),
         )
         .await
         .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
 /// A consumer of every message of `topic`, from the first.
 pub fn consumer_from_start(bootstrap: &str, topic: &str) -> StreamConsumer {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    consumer_from_start_with(
+        ClientConfig::new().set("bootstrap.servers", bootstrap),
+        topic,
+    )
+}
+
+/// [`consumer_from_start`] through a client of these settings.
+pub fn consumer_from_start_with(config: &ClientConfig, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = config
+        .clone()
         .set("group.id", unique("ds-test"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
@@ -290,7 +305,7 @@ async fn kafka_one_message_per_record() {
     assert_eq!(list[0]["status"]["records_delivered"], json!(250));
 }
 
-/// A tansu broker of its own whose log lives in the S3 test server, so it survives a restart
+/// A nisshi broker of its own whose log lives in the S3 test server, so it survives a restart
 /// (the shared test broker keeps its log in memory).
 struct PersistentBroker {
     port: u16,
@@ -300,7 +315,7 @@ struct PersistentBroker {
 
 impl PersistentBroker {
     async fn start() -> PersistentBroker {
-        let bucket = unique("tansu");
+        let bucket = unique("nisshi");
         s3_client()
             .create_bucket()
             .bucket(&bucket)
@@ -322,7 +337,7 @@ impl PersistentBroker {
 
     async fn run(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let child = tokio::process::Command::new("tansu")
+        let child = tokio::process::Command::new("nisshi")
             .args(["broker", "--listener-url", &url])
             .args(["--advertised-listener-url", &url])
             .args(["--storage-engine", &format!("s3://{}/", self.bucket)])
@@ -338,7 +353,7 @@ impl PersistentBroker {
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .expect("tansu is installed (scripts/setup.sh --test)");
+            .expect("nisshi is installed (scripts/setup.sh --test)");
         self.child = Some(child);
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(self.bootstrap())
@@ -349,7 +364,7 @@ impl PersistentBroker {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("tansu did not start on {}", self.bootstrap());
+        panic!("nisshi did not start on {}", self.bootstrap());
     }
 
     async fn stop(&mut self) {

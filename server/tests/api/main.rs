@@ -11,6 +11,8 @@ mod edge;
 mod endpoints;
 mod health;
 mod helpers;
+mod http_payload;
+mod kafka_security;
 mod logs;
 mod observability;
 mod outage;

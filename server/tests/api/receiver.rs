@@ -1,5 +1,6 @@
-//! A real HTTP receiver for delivery tests: records what it accepted, and can answer
-//! failures first.
+//! A real HTTP receiver for delivery tests: records what it accepted (a compressed body
+//! unpacked as its `Content-Encoding` says, as web servers do), and can answer failures
+//! first.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +14,10 @@ use axum::routing::post;
 #[derive(Clone, Debug)]
 pub struct Received {
     pub headers: HeaderMap,
+    /// Unpacked.
     pub body: String,
+    /// The body's size as sent.
+    pub sent_bytes: usize,
 }
 
 #[derive(Default)]
@@ -40,9 +44,21 @@ async fn take(
         inner.refused += 1;
         return StatusCode::from_u16(inner.failures.remove(0)).unwrap();
     }
+    let unpacked = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
+        None => body.to_vec(),
+        Some("gzip") => {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+                .unwrap();
+            plain
+        }
+        Some("zstd") => zstd::decode_all(&body[..]).unwrap(),
+        Some(other) => panic!("unknown Content-Encoding {other}"),
+    };
     inner.accepted.push(Received {
         headers,
-        body: String::from_utf8(body.to_vec()).unwrap(),
+        body: String::from_utf8(unpacked).unwrap(),
+        sent_bytes: body.len(),
     });
     StatusCode::OK
 }

@@ -1,5 +1,6 @@
-//! SIEM destinations. No Splunk runs here: each is tested against a receiver in this file
-//! that checks the vendor's documented wire format and answers its documented errors.
+//! SIEM destinations. No Splunk, Elasticsearch, Datadog or QRadar runs here: each is tested
+//! against a receiver in this file that checks the vendor's documented wire format and
+//! answers its documented errors.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -400,4 +401,182 @@ async fn qradar_gets_one_event_per_record() {
         .map(|i| json!({"host": HOST, "request_id": format!("req-{i:06}")}).to_string())
         .collect();
     assert_eq!(events, expected, "one request per record, in order");
+}
+
+const DD_API_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+/// Datadog's logs intake (API v2) as documented: `POST /api/v2/logs`, `DD-API-KEY`,
+/// `Content-Type: application/json`, optionally `Content-Encoding: gzip`; a JSON array of
+/// at most 1,000 log objects and at most `max_payload` bytes uncompressed (5 MB at
+/// Datadog; smaller here so a block hits it). Answers 202 `{}`, and JSON:API errors: 403
+/// for a wrong key, 413 over the payload limit, 400 for anything malformed.
+#[derive(Clone, Default)]
+struct Intake {
+    logs: Arc<Mutex<Vec<Value>>>,
+    too_large: Arc<Mutex<usize>>,
+    max_payload: usize,
+}
+
+impl Intake {
+    async fn start(max_payload: usize) -> (Intake, String) {
+        let intake = Intake {
+            max_payload,
+            ..Intake::default()
+        };
+        let app = axum::Router::new()
+            .route("/api/v2/logs", axum::routing::post(Intake::take))
+            .with_state(intake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (intake, url)
+    }
+
+    async fn take(
+        axum::extract::State(intake): axum::extract::State<Intake>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> axum::response::Response {
+        let error = |status: StatusCode, title: &str, detail: &str| {
+            let body =
+                json!({"errors": [{"status": status.as_str(), "title": title, "detail": detail}]});
+            (status, axum::Json(body)).into_response()
+        };
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if header("dd-api-key") != Some(DD_API_KEY) {
+            return error(StatusCode::FORBIDDEN, "Forbidden", "Forbidden");
+        }
+        if header("content-type") != Some("application/json") {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                "Content-Type must be application/json",
+            );
+        }
+        let mut payload = Vec::new();
+        if header("content-encoding") == Some("gzip") {
+            use std::io::Read;
+            if flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut payload)
+                .is_err()
+            {
+                return error(StatusCode::BAD_REQUEST, "Bad Request", "invalid gzip");
+            }
+        } else {
+            payload = body.to_vec();
+        }
+        if payload.len() > intake.max_payload {
+            *intake.too_large.lock().unwrap() += 1;
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                "Payload too large",
+            );
+        }
+        let logs: Vec<Value> = match serde_json::from_slice(&payload) {
+            Ok(Value::Array(logs)) if logs.len() <= 1000 => logs,
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request",
+                    "expected a JSON array of at most 1000 logs",
+                );
+            }
+        };
+        if !logs.iter().all(|log| log["message"].is_string()) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                "every log needs a message",
+            );
+        }
+        intake.logs.lock().unwrap().extend(logs);
+        (StatusCode::ACCEPTED, axum::Json(json!({}))).into_response()
+    }
+}
+
+fn datadog_stream(site_url: &str, api_key: &str, domain_id: i64) -> StreamForm {
+    let mut endpoint = EndpointForm::new(&endpoints::datadog::TYPE);
+    endpoint.set("site_url", site_url);
+    endpoint.set("api_key", api_key);
+    StreamForm {
+        name: "Datadog".into(),
+        template: CUSTOM_TEMPLATE.into(),
+        custom_template: r#"{"host":"$host","request_id":"$request_id","status":"$status"}"#.into(),
+        domain_ids: vec![domain_id],
+        endpoint,
+        ..StreamForm::default()
+    }
+}
+
+#[tokio::test]
+async fn datadog_gets_gzip_log_arrays_and_a_too_large_request_is_split_not_dropped() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    // Room for about two of this test's logs per request: the five-log request answers
+    // 413 and is split until every part fits.
+    let (intake, url) = Intake::start(400).await;
+    save_stream(
+        &s.owner,
+        &datadog_stream(
+            &format!("{url}?service=edge&ddtags=env:test"),
+            DD_API_KEY,
+            s.domain_id,
+        ),
+    )
+    .await;
+    let body: Vec<String> = (0..5).map(|i| event(i, HOST)).collect();
+    let (status, answer) = ingest(&s, "edge_applications", body.join("\n")).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let logs = poll(Duration::from_secs(20), || async {
+        let logs = intake.logs.lock().unwrap().clone();
+        (logs.len() >= 5).then_some(logs)
+    })
+    .await
+    .expect("five logs reach the intake");
+    assert_eq!(logs.len(), 5, "each record once: {logs:?}");
+    for (i, log) in logs.iter().enumerate() {
+        assert_eq!(log["ddsource"], "data-streaming");
+        assert_eq!(log["service"], "edge", "?service= on every log");
+        assert_eq!(log["ddtags"], "env:test");
+        assert_eq!(log["hostname"], HOST, "the record's host");
+        let message: Value = serde_json::from_str(log["message"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            message,
+            json!({"host": HOST, "request_id": format!("req-{i:06}"), "status": "200"}),
+            "the record is the message, in order"
+        );
+    }
+    assert!(
+        *intake.too_large.lock().unwrap() >= 1,
+        "the intake answered 413"
+    );
+    let status = wait_for_status(&s, |status| !status["last_success_at"].is_null()).await;
+    assert!(
+        status["last_error"].is_null(),
+        "a 413 is not a delivery error: {status}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_datadog_api_key_is_a_visible_error_and_the_block_is_kept_aside() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let (intake, url) = Intake::start(5_000_000).await;
+    save_stream(&s.owner, &datadog_stream(&url, "not-the-key", s.domain_id)).await;
+    ingest(&s, "edge_applications", event(0, HOST)).await;
+    let status = wait_for_status(&s, |status| !status["last_error"].is_null()).await;
+    assert_eq!(
+        status["last_error"], "HTTP 403 Forbidden: Forbidden",
+        "{status}"
+    );
+    assert!(intake.logs.lock().unwrap().is_empty());
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    let failed = poll(Duration::from_secs(10), || async {
+        let (_, dashboard) = s.owner.call_json("stream_dashboard", &[("id", &id)]).await;
+        let failed = dashboard["spool"]["failed_blocks"].as_u64()?;
+        (failed == 1).then_some(failed)
+    })
+    .await;
+    assert_eq!(failed, Some(1), "the refused block waits for a redelivery");
 }

@@ -117,20 +117,8 @@ impl Endpoint for ElasticsearchSettings {
         &TYPE
     }
 
-    fn host(&self) -> String {
-        self.url.authority()
-    }
-
-    fn destination(&self) -> String {
-        self.url.as_str().to_string()
-    }
-
-    fn addresses(&self) -> Vec<super::DestinationAddress> {
-        vec![super::DestinationAddress::of_url(
-            "endpoint.url",
-            "Elasticsearch URL",
-            &self.url,
-        )]
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)> {
+        Some(("url", &self.url))
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
@@ -140,12 +128,6 @@ impl Endpoint for ElasticsearchSettings {
             label: "API Key".into(),
             secret: &mut self.api_key,
         }]
-    }
-
-    fn to_form(&self) -> EndpointForm {
-        let mut form = EndpointForm::new(&TYPE);
-        form.set("url", self.url.as_str());
-        form
     }
 
     #[cfg(feature = "sink")]

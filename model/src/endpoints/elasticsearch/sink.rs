@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::ElasticsearchSettings;
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
+    read_answer,
 };
 
 /// How long one `_bulk` may take.
@@ -106,13 +107,7 @@ impl ElasticsearchSink {
             .await
             .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
-        let mut bytes = Vec::new();
-        while bytes.len() < ANSWER_READ_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
+        let bytes = read_answer(&mut response, ANSWER_READ_BYTES).await;
         if !status.is_success() {
             // {"error":{"type":…,"reason":…},"status":N}
             let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();

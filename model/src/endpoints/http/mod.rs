@@ -1,6 +1,8 @@
 //! Standard HTTP/HTTPS POST: each block is the body of one POST to the endpoint URL, with
-//! the stream's custom headers (their values are secrets).
+//! the stream's custom headers (their values are secrets), in the payload format, separator
+//! and compression chosen (`payload`).
 
+pub mod payload;
 #[cfg(feature = "sink")]
 mod sink;
 
@@ -8,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::form::secret_value;
 use super::{
-    Endpoint, EndpointForm, EndpointSettings, EndpointType, FieldKind, FieldSpec, HttpUrl, Pair,
+    BlockBudget, Endpoint, EndpointForm, EndpointSettings, EndpointType, FieldKind, FieldSpec,
+    HttpUrl, Pair,
 };
 use crate::field::FieldErrors;
 use crate::secret::{Secret, SecretField};
+use payload::{Compression, PayloadFormat, PayloadSize, Separator};
 
 pub static TYPE: EndpointType = EndpointType {
     id: "http",
@@ -32,6 +36,35 @@ pub static TYPE: EndpointType = EndpointType {
             required: false,
             placeholder: "",
         },
+        FieldSpec::text(
+            "payload_format",
+            "Payload Format",
+            "payload-format",
+            false,
+            "$dataset",
+        ),
+        FieldSpec::text(
+            "log_line_separator",
+            "Log Line Separator",
+            "log-line-separator",
+            false,
+            "\\n",
+        ),
+        FieldSpec::text(
+            "max_payload_size",
+            "Max Payload Size (bytes)",
+            "max-payload-size",
+            false,
+            "10485760",
+        ),
+        FieldSpec {
+            key: "compression",
+            label: "Compression",
+            id: "compression",
+            kind: FieldKind::Choice(Compression::CHOICES),
+            required: true,
+            placeholder: "",
+        },
     ],
     parse: |form| HttpSettings::parse(form).map(EndpointSettings::Http),
 };
@@ -41,6 +74,15 @@ pub struct HttpSettings {
     pub url: HttpUrl,
     #[serde(default)]
     pub headers: Vec<Header>,
+    #[serde(default)]
+    pub payload_format: PayloadFormat,
+    #[serde(default)]
+    pub log_line_separator: Separator,
+    /// A block seals before its payload would pass this (also at `--block-max-bytes`).
+    #[serde(default)]
+    pub max_payload_size: Option<PayloadSize>,
+    #[serde(default)]
+    pub compression: Compression,
 }
 
 /// A custom header; its value is a secret (API keys travel in headers).
@@ -107,8 +149,56 @@ impl HttpSettings {
                 headers.push(Header { name, value });
             }
         }
-        match url {
-            Some(url) if errors.is_empty() => Ok(HttpSettings { url, headers }),
+        let payload_format = PayloadFormat::parse(form.text("payload_format"))
+            .map_err(|m| errors.add("endpoint.payload_format", format!("Payload Format {m}")))
+            .ok();
+        // Not trimmed: a space may be the separator.
+        let typed_separator = form
+            .values
+            .get("log_line_separator")
+            .map_or("", |v| v.as_str());
+        let log_line_separator = Separator::parse(typed_separator)
+            .map_err(|m| {
+                errors.add(
+                    "endpoint.log_line_separator",
+                    format!("Log Line Separator {m}"),
+                )
+            })
+            .ok();
+        let size_text = form.text("max_payload_size");
+        let max_payload_size = if size_text.is_empty() {
+            None
+        } else {
+            PayloadSize::parse(size_text)
+                .map_err(|m| {
+                    errors.add("endpoint.max_payload_size", format!("Max Payload Size {m}"))
+                })
+                .ok()
+        };
+        let compression_text = match form.text("compression") {
+            "" => Compression::None.as_str(),
+            text => text,
+        };
+        let compression = Compression::parse(compression_text).or_else(|| {
+            errors.add(
+                "endpoint.compression",
+                "Compression must be none, gzip or zstd",
+            );
+            None
+        });
+        match (url, payload_format, log_line_separator, compression) {
+            (Some(url), Some(payload_format), Some(log_line_separator), Some(compression))
+                if errors.is_empty() =>
+            {
+                Ok(HttpSettings {
+                    url,
+                    headers,
+                    payload_format,
+                    log_line_separator,
+                    max_payload_size,
+                    compression,
+                })
+            }
             _ => Err(errors.0),
         }
     }
@@ -119,20 +209,8 @@ impl Endpoint for HttpSettings {
         &TYPE
     }
 
-    fn host(&self) -> String {
-        self.url.authority()
-    }
-
-    fn destination(&self) -> String {
-        self.url.as_str().to_string()
-    }
-
-    fn addresses(&self) -> Vec<super::DestinationAddress> {
-        vec![super::DestinationAddress::of_url(
-            "endpoint.url",
-            "Endpoint URL",
-            &self.url,
-        )]
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)> {
+        Some(("url", &self.url))
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
@@ -149,8 +227,7 @@ impl Endpoint for HttpSettings {
     }
 
     fn to_form(&self) -> EndpointForm {
-        let mut form = EndpointForm::new(&TYPE);
-        form.set("url", self.url.as_str());
+        let mut form = self.form_with_url();
         *form.rows_mut("headers") = self
             .headers
             .iter()
@@ -159,7 +236,18 @@ impl Endpoint for HttpSettings {
                 value: String::new(),
             })
             .collect();
+        form.set("payload_format", String::from(self.payload_format.clone()));
+        form.set("log_line_separator", self.log_line_separator.typed());
+        if let Some(size) = self.max_payload_size {
+            form.set("max_payload_size", size.get().to_string());
+        }
+        form.set("compression", self.compression.as_str());
         form
+    }
+
+    fn block_budget(&self) -> Option<BlockBudget> {
+        self.max_payload_size
+            .map(|size| payload::budget(size, &self.payload_format, &self.log_line_separator))
     }
 
     #[cfg(feature = "sink")]

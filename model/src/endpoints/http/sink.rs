@@ -1,15 +1,18 @@
-//! POSTs a block and classifies the answer.
+//! POSTs a block in the stream's payload format, compressed as chosen, and classifies the
+//! answer.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::HttpSettings;
+use super::payload::{Compression, PayloadFormat, Separator};
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
+    read_answer,
 };
 
 /// Receivers can de-duplicate on this header (delivery is at-least-once).
@@ -27,6 +30,9 @@ pub struct HttpSink {
     url: reqwest::Url,
     /// Custom headers, values from the stream's (decrypted) secrets.
     headers: HeaderMap,
+    payload_format: PayloadFormat,
+    separator: Separator,
+    compression: Compression,
 }
 
 impl HttpSink {
@@ -51,20 +57,45 @@ impl HttpSink {
             client: clients.http(url.port_or_known_default().unwrap_or(0))?,
             url,
             headers,
+            payload_format: settings.payload_format.clone(),
+            separator: settings.log_line_separator.clone(),
+            compression: settings.compression,
         })
+    }
+
+    /// What the payload is, for `Content-Type`.
+    fn content_type(&self) -> &'static str {
+        match self.payload_format.before().trim_start().as_bytes().first() {
+            None if self.separator.as_bytes() == b"\n" => "application/x-ndjson",
+            Some(b'[' | b'{') => "application/json",
+            _ => "text/plain; charset=utf-8",
+        }
     }
 
     async fn post(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
         self.clients.check_literal(&self.url)?;
-        let response = self
+        let payload = frame(&self.payload_format, &self.separator, &block.body);
+        let mut request = self
             .client
             .post(self.url.clone())
             .headers(self.headers.clone())
-            .header(CONTENT_TYPE, "application/x-ndjson")
+            .header(CONTENT_TYPE, self.content_type())
             .header(BLOCK_ID_HEADER, block.id.to_string())
             .header(HOP_HEADER, "1")
-            .timeout(TIMEOUT)
-            .body(block.body.clone())
+            .timeout(TIMEOUT);
+        request = match self.compression {
+            Compression::None => request.body(payload),
+            compression => {
+                let compressed =
+                    compress(compression, &payload).map_err(|e| DeliveryError::Terminal {
+                        reason: format!("{}: {e}", compression.as_str()),
+                    })?;
+                request
+                    .header(CONTENT_ENCODING, compression.as_str())
+                    .body(compressed)
+            }
+        };
+        let response = request
             .send()
             .await
             .map_err(|e| DeliveryError::for_request(&e))?;
@@ -108,14 +139,7 @@ impl HttpSink {
     /// without the stream's header values (endpoints often echo a rejected key). Reads at
     /// most [`ANSWER_READ_BYTES`], however large the body.
     async fn answer_excerpt(&self, mut response: reqwest::Response) -> String {
-        let mut body = Vec::new();
-        while body.len() < ANSWER_READ_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        body.truncate(ANSWER_READ_BYTES);
+        let body = read_answer(&mut response, ANSWER_READ_BYTES).await;
         let mut text = String::from_utf8_lossy(&body).into_owned();
         for value in self.headers.values() {
             if let Ok(secret) = value.to_str()
@@ -140,6 +164,46 @@ impl Sink for HttpSink {
     }
 }
 
+/// The block as the payload format and separator say; the default (`$dataset`, `\n`) is
+/// the block as it is.
+fn frame(format: &PayloadFormat, separator: &Separator, body: &bytes::Bytes) -> bytes::Bytes {
+    let separator = separator.as_bytes();
+    if format.is_default() && separator == b"\n" {
+        return body.clone();
+    }
+    let (before, after) = (format.before(), format.after());
+    let mut payload =
+        Vec::with_capacity(before.len() + body.len() * separator.len().max(1) + after.len());
+    payload.extend_from_slice(before.as_bytes());
+    let records = body.strip_suffix(b"\n").unwrap_or(body);
+    for (i, record) in records.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            payload.extend_from_slice(separator);
+        }
+        payload.extend_from_slice(record);
+    }
+    payload.extend_from_slice(after.as_bytes());
+    payload.into()
+}
+
+/// Compressed fast (gzip level 1, zstd level 1): on the hot path, bytes matter less than
+/// keeping up.
+fn compress(compression: Compression, payload: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    match compression {
+        Compression::None => Ok(payload.to_vec()),
+        Compression::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(
+                Vec::with_capacity(payload.len() / 4),
+                flate2::Compression::fast(),
+            );
+            encoder.write_all(payload)?;
+            encoder.finish()
+        }
+        Compression::Zstd => zstd::bulk::compress(payload, 1),
+    }
+}
+
 fn is_retryable(status: StatusCode) -> bool {
     matches!(
         DeliveryError::for_status(status, String::new()),
@@ -150,6 +214,22 @@ fn is_retryable(status: StatusCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_is_framed_as_its_payload_format_says() {
+        let body = bytes::Bytes::from_static(b"{\"a\":1}\n{\"a\":2}\n");
+        let array = PayloadFormat::parse("[$dataset]").unwrap();
+        let comma = Separator::parse(",").unwrap();
+        assert_eq!(&frame(&array, &comma, &body)[..], br#"[{"a":1},{"a":2}]"#);
+        let lines = Separator::default();
+        assert_eq!(frame(&PayloadFormat::default(), &lines, &body), body);
+        let wrapped = PayloadFormat::parse(r#"{"logs":[$dataset]}"#).unwrap();
+        let crlf = Separator::parse("\\r\\n").unwrap();
+        assert_eq!(
+            &frame(&wrapped, &crlf, &body)[..],
+            b"{\"logs\":[{\"a\":1}\r\n{\"a\":2}]}"
+        );
+    }
 
     #[test]
     fn retryable_statuses() {

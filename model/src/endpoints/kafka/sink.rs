@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::Producer;
+use rdkafka::producer::Producer as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, ClientContext};
 
 use super::KafkaSettings;
 use crate::endpoints::destination::DestinationError;
@@ -29,8 +29,52 @@ pub struct KafkaSink {
     /// Built once the bootstrap servers passed the check; replaced after a fatal error
     /// (e.g. fenced after a broker restart): an idempotent producer cannot recover by
     /// itself.
-    producer: std::sync::Mutex<Option<FutureProducer>>,
+    producer: std::sync::Mutex<Option<KafkaProducer>>,
     config: KafkaSettings,
+    /// Shared with the producer it builds.
+    errors_seen: ErrorsSeen,
+}
+
+type KafkaProducer = FutureProducer<ErrorsSeen>;
+
+/// Keeps librdkafka's last failed TLS handshake or SASL login: they show only as client-wide
+/// errors (requests just time out), so a delivery error can name them. Cleared by a
+/// delivery that succeeds and by a new producer.
+#[derive(Clone, Default)]
+pub struct ErrorsSeen {
+    last: std::sync::Arc<std::sync::Mutex<Option<SeenError>>>,
+}
+
+/// A client error's code and librdkafka's words for it.
+type SeenError = (Option<RDKafkaErrorCode>, String);
+
+impl ClientContext for ErrorsSeen {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, "Kafka client error");
+        let code = error.rdkafka_error_code();
+        // Only the causes a timeout hides: transport and "all brokers down" errors follow
+        // them and would overwrite them.
+        if matches!(
+            code,
+            Some(
+                RDKafkaErrorCode::SSL
+                    | RDKafkaErrorCode::Authentication
+                    | RDKafkaErrorCode::SaslAuthenticationFailed
+            )
+        ) {
+            *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((code, reason.to_string()));
+        }
+    }
+}
+
+impl ErrorsSeen {
+    fn last(&self) -> Option<SeenError> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn clear(&self) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 impl KafkaSink {
@@ -39,28 +83,30 @@ impl KafkaSink {
             clients: clients.clone(),
             producer: std::sync::Mutex::new(None),
             config,
+            errors_seen: ErrorsSeen::default(),
         }
     }
 
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<FutureProducer>> {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<KafkaProducer>> {
         self.producer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The producer, built on first use (after the bootstrap servers passed the check).
-    fn producer(&self) -> Result<FutureProducer, DeliveryError> {
+    fn producer(&self) -> Result<KafkaProducer, DeliveryError> {
         let mut slot = self.slot();
         if let Some(producer) = slot.as_ref() {
             return Ok(producer.clone());
         }
-        let producer =
-            build_producer(&self.config).map_err(|reason| DeliveryError::Terminal { reason })?;
+        self.errors_seen.clear();
+        let producer = build_producer(&self.config, self.errors_seen.clone())
+            .map_err(|reason| DeliveryError::Terminal { reason })?;
         *slot = Some(producer.clone());
         Ok(producer)
     }
 
     /// After a fatal producer error, or a broker that no longer knows the producer (a
     /// restart): a new producer for the next attempt.
-    fn replace_producer_if_fatal(&self, producer: &FutureProducer, code: Option<RDKafkaErrorCode>) {
+    fn replace_producer_if_fatal(&self, producer: &KafkaProducer, code: Option<RDKafkaErrorCode>) {
         let stale = matches!(
             code,
             Some(
@@ -95,7 +141,7 @@ impl KafkaSink {
     /// The brokers the cluster advertises, checked like the bootstrap servers.
     async fn check_advertised_brokers(
         &self,
-        producer: &FutureProducer,
+        producer: &KafkaProducer,
     ) -> Result<(), DeliveryError> {
         let metadata = tokio::task::spawn_blocking({
             let producer = producer.clone();
@@ -117,7 +163,7 @@ impl KafkaSink {
             reason: format!("Kafka metadata: {e}"),
             retry_after: None,
         })?
-        .map_err(classify)?;
+        .map_err(|e| classify(e, &self.errors_seen))?;
         let brokers = metadata
             .iter()
             .map(|(host, port)| (host.as_str(), u16::try_from(*port).unwrap_or(0)));
@@ -137,19 +183,22 @@ impl KafkaSink {
         let producer = self.producer()?;
         self.check_advertised_brokers(&producer).await?;
         match self.produce_with(&producer, block).await {
-            Ok(()) => Ok(Acknowledged {
-                answer: format!("Kafka acknowledged {} messages", block.records),
-            }),
+            Ok(()) => {
+                self.errors_seen.clear();
+                Ok(Acknowledged {
+                    answer: format!("Kafka acknowledged {} messages", block.records),
+                })
+            }
             Err(error) => {
                 self.replace_producer_if_fatal(&producer, error.rdkafka_error_code());
-                Err(classify(error))
+                Err(classify(error, &self.errors_seen))
             }
         }
     }
 
     async fn produce_with(
         &self,
-        producer: &FutureProducer,
+        producer: &KafkaProducer,
         block: &OutgoingBlock,
     ) -> Result<(), KafkaError> {
         let block_id = block.id.to_string();
@@ -199,8 +248,35 @@ impl Sink for KafkaSink {
     }
 }
 
-fn classify(error: KafkaError) -> DeliveryError {
+fn classify(error: KafkaError, seen: &ErrorsSeen) -> DeliveryError {
     let code = error.rdkafka_error_code();
+    let unreachable = matches!(
+        code,
+        Some(
+            RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::OperationTimedOut
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+        )
+    );
+    // Timed out because the login or the TLS handshake failed: say which.
+    if unreachable && let Some((seen_code, reason)) = seen.last() {
+        match seen_code {
+            Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed) => {
+                return DeliveryError::Terminal {
+                    reason: format!("Kafka: SASL authentication failed: {reason}"),
+                };
+            }
+            Some(RDKafkaErrorCode::SSL) => {
+                return DeliveryError::Retryable {
+                    reason: format!("Kafka: TLS: {reason}"),
+                    retry_after: None,
+                };
+            }
+            _ => {}
+        }
+    }
     let reason = match code {
         Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
             "Kafka: unknown topic".to_string()
@@ -229,8 +305,30 @@ fn classify(error: KafkaError) -> DeliveryError {
     }
 }
 
-fn build_producer(config: &KafkaSettings) -> Result<FutureProducer, String> {
-    ClientConfig::new()
+fn build_producer(
+    config: &KafkaSettings,
+    errors_seen: ErrorsSeen,
+) -> Result<KafkaProducer, String> {
+    let mut client = ClientConfig::new();
+    client.set("security.protocol", config.security_protocol.as_str());
+    if config.security_protocol.uses_tls() {
+        match &config.ssl_ca {
+            Some(ca) => client.set("ssl.ca.pem", ca.as_str()),
+            // OpenSSL's usual places for the system's trusted roots.
+            None => client.set("ssl.ca.location", "probe"),
+        };
+    }
+    if let Some(sasl) = &config.sasl {
+        let password = sasl
+            .password
+            .value()
+            .ok_or("SASL Password: its value is not available")?;
+        client
+            .set("sasl.mechanism", sasl.mechanism.as_str())
+            .set("sasl.username", &sasl.username)
+            .set("sasl.password", password);
+    }
+    client
         .set("bootstrap.servers", config.bootstrap_servers.to_string())
         .set("acks", "all")
         .set("enable.idempotence", "true")
@@ -239,6 +337,6 @@ fn build_producer(config: &KafkaSettings) -> Result<FutureProducer, String> {
             MESSAGE_TIMEOUT.as_millis().to_string(),
         )
         .set("linger.ms", "5")
-        .create()
+        .create_with_context(errors_seen)
         .map_err(|e| format!("Kafka producer: {e}"))
 }

@@ -48,30 +48,12 @@ impl Endpoint for QradarSettings {
         &TYPE
     }
 
-    fn host(&self) -> String {
-        self.url.authority()
-    }
-
-    fn destination(&self) -> String {
-        self.url.as_str().to_string()
-    }
-
-    fn addresses(&self) -> Vec<super::DestinationAddress> {
-        vec![super::DestinationAddress::of_url(
-            "endpoint.url",
-            "URL",
-            &self.url,
-        )]
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)> {
+        Some(("url", &self.url))
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
         Vec::new()
-    }
-
-    fn to_form(&self) -> EndpointForm {
-        let mut form = EndpointForm::new(&TYPE);
-        form.set("url", self.url.as_str());
-        form
     }
 
     #[cfg(feature = "sink")]

@@ -156,20 +156,12 @@ impl Endpoint for S3Settings {
         &TYPE
     }
 
-    fn host(&self) -> String {
-        self.host_url.authority()
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)> {
+        Some(("host_url", &self.host_url))
     }
 
     fn destination(&self) -> String {
         format!("{} {}", self.host_url.as_str(), self.bucket.as_str())
-    }
-
-    fn addresses(&self) -> Vec<super::DestinationAddress> {
-        vec![super::DestinationAddress::of_url(
-            "endpoint.host_url",
-            "Host URL",
-            &self.host_url,
-        )]
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
@@ -182,8 +174,7 @@ impl Endpoint for S3Settings {
     }
 
     fn to_form(&self) -> EndpointForm {
-        let mut form = EndpointForm::new(&TYPE);
-        form.set("host_url", self.host_url.as_str());
+        let mut form = self.form_with_url();
         form.set("bucket", self.bucket.as_str());
         form.set("region", self.region.as_str());
         form.set("access_key", self.access_key.as_str());

@@ -101,20 +101,12 @@ impl Endpoint for SplunkSettings {
         &TYPE
     }
 
-    fn host(&self) -> String {
-        self.url.authority()
+    fn url_field(&self) -> Option<(&'static str, &HttpUrl)> {
+        Some(("url", &self.url))
     }
 
     fn destination(&self) -> String {
         self.event_url().to_string()
-    }
-
-    fn addresses(&self) -> Vec<super::DestinationAddress> {
-        vec![super::DestinationAddress::of_url(
-            "endpoint.url",
-            "HEC URL",
-            &self.url,
-        )]
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
@@ -124,12 +116,6 @@ impl Endpoint for SplunkSettings {
             label: "HEC Token".into(),
             secret: &mut self.hec_token,
         }]
-    }
-
-    fn to_form(&self) -> EndpointForm {
-        let mut form = EndpointForm::new(&TYPE);
-        form.set("url", self.url.as_str());
-        form
     }
 
     #[cfg(feature = "sink")]

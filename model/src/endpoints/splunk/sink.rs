@@ -10,6 +10,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use super::SplunkSettings;
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
+    read_answer, record_host,
 };
 
 /// Bytes per HEC request at most (Splunk Cloud's limit per request; Enterprise allows
@@ -122,13 +123,7 @@ impl SplunkSink {
         }
         // HEC answers {"text": "...", "code": N}; read a few KB of it at most.
         let mut response = response;
-        let mut bytes = Vec::new();
-        while bytes.len() < ANSWER_READ_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
+        let bytes = read_answer(&mut response, ANSWER_READ_BYTES).await;
         let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         let text = answer["text"]
             .as_str()
@@ -150,12 +145,11 @@ impl SplunkSink {
         for body in bodies {
             status = self.post(body).await?;
         }
-        Ok(Acknowledged {
-            answer: format!(
-                "HTTP {status}, {requests} HEC request{}",
-                if requests == 1 { "" } else { "s" }
-            ),
-        })
+        Ok(Acknowledged::after_requests(
+            status,
+            requests,
+            "HEC request",
+        ))
     }
 }
 
@@ -171,21 +165,6 @@ impl Sink for SplunkSink {
 /// disabled, invalid token), 404 and 413 are not.
 fn classify(status: StatusCode, reason: String) -> DeliveryError {
     DeliveryError::for_status(status, reason)
-}
-
-/// The escaped text of a record's top-level `"host":"…"`, as the template rendered it.
-fn record_host(record: &[u8]) -> Option<&[u8]> {
-    const KEY: &[u8] = b"\"host\":\"";
-    let start = record.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let mut end = start;
-    while end < record.len() {
-        match record[end] {
-            b'\\' => end += 2,
-            b'"' => return record.get(start..end),
-            _ => end += 1,
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -210,14 +189,5 @@ mod tests {
                 "{status}"
             );
         }
-    }
-
-    #[test]
-    fn a_record_host_is_found_with_its_escapes() {
-        assert_eq!(
-            record_host(br#"{"a":"x","host":"w\"x.example","b":1}"#),
-            Some(&br#"w\"x.example"#[..])
-        );
-        assert_eq!(record_host(br#"{"a":"x"}"#), None);
     }
 }
