@@ -20,7 +20,7 @@ case "${1:-e2e}" in
     cargo run -p engine --release --example bench_render
     ;;
   e2e)
-    # TARGET: http (a local counting receiver), splunk (the same receiver as an HTTP Event
+    # TARGET: http (a local counting receiver; http-gzip, http-zstd: compressed), splunk (the same receiver as an HTTP Event
     # Collector: it counts the envelopes, one per line), elasticsearch (the same receiver
     # answering as _bulk), datadog (the same receiver as a logs intake: it unzips and counts
     # the logs), qradar (the same receiver as an HTTP Receiver: a POST per record),
@@ -39,17 +39,18 @@ case "${1:-e2e}" in
     pids=()
     cleanup() {
       kill "${pids[@]}" 2>/dev/null || true
-      case "$target" in http|splunk|elasticsearch|datadog|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
+      case "$target" in http*|splunk|elasticsearch|datadog|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
       rm -rf "$work"
     }
     trap cleanup EXIT
     case "$target" in
-      http|splunk|elasticsearch|datadog|qradar)
+      http|http-gzip|http-zstd|splunk|elasticsearch|datadog|qradar)
         receiver_port=$(free_port)
         "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
         receiver_pid=$!; pids+=("$receiver_pid")
         case "$target" in
           http) demo="http://127.0.0.1:$receiver_port/bench" ;;
+          http-gzip|http-zstd) demo="${target#http-}+http://127.0.0.1:$receiver_port/bench" ;;
           elasticsearch) demo="elasticsearch://127.0.0.1:$receiver_port/bench" ;;
           *) demo="$target://127.0.0.1:$receiver_port" ;;
         esac ;;
@@ -61,7 +62,7 @@ case "${1:-e2e}" in
         eval "$("$ROOT/scripts/services.sh" start)"
         nisshi topic create bench --broker "tcp://$DS_TEST_KAFKA_BOOTSTRAP" --partitions 1 >/dev/null
         demo="kafka://$DS_TEST_KAFKA_BOOTSTRAP/bench" ;;
-      *) echo "TARGET must be http, splunk, elasticsearch, datadog, qradar, s3 or kafka" >&2; exit 2 ;;
+      *) echo "TARGET must be http, http-gzip, http-zstd, splunk, elasticsearch, datadog, qradar, s3 or kafka" >&2; exit 2 ;;
     esac
     "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
       --demo-receiver "$demo" --demo-rate 0 >"$work/server.log" 2>&1 &

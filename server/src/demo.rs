@@ -16,8 +16,8 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_DOMAIN: &str = "shop.example.com";
 pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 
-/// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL, or (for
-/// benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
+/// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL (`gzip+http://`
+/// or `zstd+http://` compresses), or (for benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
 /// (path-style, plain http, region us-east-1), or `splunk://host:port` (an HTTP Event
 /// Collector on plain http, token `demo`), or `elasticsearch://host:port/index` (plain
 /// http, API key `demo`), or `datadog://host:port` (a logs intake on plain http, API key
@@ -70,6 +70,14 @@ fn demo_endpoint(target: &str) -> Result<EndpointForm, String> {
         Ok(endpoint)
     } else {
         let mut endpoint = EndpointForm::new(&endpoints::http::TYPE);
+        // `gzip+http://…`, `zstd+http://…`: the HTTP endpoint with that compression.
+        let target = match target.split_once("+http") {
+            Some((compression, rest)) if ["gzip", "zstd"].contains(&compression) => {
+                endpoint.set("compression", compression);
+                format!("http{rest}")
+            }
+            _ => target.to_string(),
+        };
         endpoint.set("url", target);
         endpoint.rows_mut("headers").push(Pair {
             name: "X-Demo".into(),

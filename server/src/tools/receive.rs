@@ -1,8 +1,8 @@
 //! `data-streaming receive`: a local HTTP endpoint that accepts blocks on any path and
 //! counts their records, printing a line a second (and, for the demo, a sample record).
 //! On a path ending in `/_bulk` it answers as Elasticsearch (two lines a record); on
-//! `/api/v2/logs` as a Datadog logs intake (a JSON array, one log a record). A gzip body
-//! (`Content-Encoding: gzip`) is unzipped first; bytes count what was unzipped.
+//! `/api/v2/logs` as a Datadog logs intake (a JSON array, one log a record). A gzip or zstd
+//! body (`Content-Encoding`) is unpacked first; bytes count what was unpacked.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,16 +46,17 @@ async fn take(
     body: Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let gzip = headers
-        .get(axum::http::header::CONTENT_ENCODING)
-        .is_some_and(|encoding| encoding == "gzip");
-    let body = if gzip {
-        match gunzip(&body) {
-            Some(plain) => Bytes::from(plain),
-            None => return (StatusCode::BAD_REQUEST, "not gzip").into_response(),
+    let encoding = headers.get(axum::http::header::CONTENT_ENCODING);
+    let unpacked = match encoding.map(|e| e.as_bytes()) {
+        None => Some(body),
+        Some(b"gzip") => gunzip(&body).map(Bytes::from),
+        Some(b"zstd") => zstd::decode_all(&body[..]).ok().map(Bytes::from),
+        Some(_) => {
+            return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unknown encoding").into_response();
         }
-    } else {
-        body
+    };
+    let Some(body) = unpacked else {
+        return (StatusCode::BAD_REQUEST, "body does not unpack").into_response();
     };
     let bulk = uri.path().ends_with("/_bulk");
     let datadog = uri.path().ends_with("/api/v2/logs");

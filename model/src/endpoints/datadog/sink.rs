@@ -87,9 +87,12 @@ impl DatadogSink {
                     log.extend_from_slice(b"\",");
                 }
                 log.extend_from_slice(b"\"message\":");
-                let text = String::from_utf8_lossy(record);
+                // Rendered records are UTF-8; the lossy copy is only for one that is not.
                 // Writing a string into a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut log, text.as_ref());
+                let _ = match std::str::from_utf8(record) {
+                    Ok(text) => serde_json::to_writer(&mut log, text),
+                    Err(_) => serde_json::to_writer(&mut log, &String::from_utf8_lossy(record)),
+                };
                 log.push(b'}');
                 log
             })
@@ -181,7 +184,9 @@ impl Sink for DatadogSink {
 
 /// The logs as one JSON array, gzip-compressed.
 fn gzip_array(logs: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let size: usize = logs.iter().map(|log| log.len() + 1).sum();
+    let mut gzip =
+        flate2::write::GzEncoder::new(Vec::with_capacity(size / 4), flate2::Compression::fast());
     gzip.write_all(b"[")?;
     for (i, log) in logs.iter().enumerate() {
         if i > 0 {
