@@ -110,6 +110,52 @@ async fn wait_for_objects(
 }
 
 #[tokio::test]
+async fn s3_dated_keys_put_each_block_under_its_sealing_hour() {
+    let s = setup(100, Duration::from_millis(300)).await;
+    let client = s3_client();
+    let bucket = unique("ds-s3-dated");
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    let mut stream = s3_stream(
+        s.domain_id,
+        &bucket,
+        "plain/text",
+        &required_env("DS_TEST_S3_SECRET_KEY"),
+    );
+    stream.endpoint.set("prefix", "edge/");
+    stream
+        .endpoint
+        .set("key_layout", "prefix/YYYY/MM/DD/HH/TIME_ID");
+    save_stream(&s.owner, &stream).await;
+    let body: Vec<String> = (0..150).map(|i| event(i, HOST)).collect();
+    ingest(&s, "edge_applications", body.join("\n")).await;
+
+    let found = wait_for_objects(&client, &bucket, 150).await;
+    assert_eq!(found.len(), 2, "one object per block (100 + 50)");
+    let mut records = 0;
+    for (key, _, text) in &found {
+        // edge/YYYY/MM/DD/HH/YYYYMMDDTHHMMSSZ_<block id>: the folders are the name's hour.
+        let parts: Vec<&str> = key.split('/').collect();
+        assert_eq!((parts.len(), parts[0]), (6, "edge"), "{key}");
+        let (time, id) = parts[5].split_once('_').unwrap();
+        assert_eq!(
+            parts[1..5].concat(),
+            format!("{}{}", &time[..8], &time[9..11]),
+            "{key}"
+        );
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{key}");
+        records += text.split('\n').count();
+    }
+    assert_eq!(records, 150);
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    let (_, form) = s.owner.call_json("get_stream", &[("id", &id)]).await;
+    assert_eq!(
+        form["endpoint"]["values"]["key_layout"],
+        "prefix/YYYY/MM/DD/HH/TIME_ID"
+    );
+}
+
+#[tokio::test]
 async fn s3_objects_per_block_plain_and_gzip() {
     let s = setup(100, Duration::from_millis(300)).await;
     let client = s3_client();

@@ -1,4 +1,5 @@
-//! S3-compatible object storage: one object per block, path-style, plain or gzip.
+//! S3-compatible object storage: one object per block, path-style, plain or gzip, keyed
+//! flat (`<prefix>_<time>_<block id>`) or by date (`<prefix>/YYYY/MM/DD/HH/<time>_<block id>`).
 
 #[cfg(feature = "sink")]
 mod sink;
@@ -48,6 +49,14 @@ pub static TYPE: EndpointType = EndpointType {
             required: true,
             placeholder: "",
         },
+        FieldSpec {
+            key: "key_layout",
+            label: "Object Key Layout",
+            id: "s3-key-layout",
+            kind: FieldKind::Choice(S3KeyLayout::CHOICES),
+            required: true,
+            placeholder: "",
+        },
     ],
     parse: |form| S3Settings::parse(form).map(EndpointSettings::S3),
 };
@@ -67,6 +76,36 @@ pub struct S3Settings {
     #[serde(deserialize_with = "trimmed")]
     pub prefix: String,
     pub content_type: S3ContentType,
+    #[serde(default)]
+    pub key_layout: S3KeyLayout,
+}
+
+/// How object keys are laid out; both end in the block's sealing time and id, fixed per
+/// block, so a retry rewrites the same object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3KeyLayout {
+    /// `<prefix>_<time>_<block id>`.
+    #[default]
+    Flat,
+    /// `<prefix>/YYYY/MM/DD/HH/<time>_<block id>` (UTC), for date-partitioned readers.
+    Dated,
+}
+
+impl S3KeyLayout {
+    /// The form's choices, the default first.
+    pub const CHOICES: &'static [&'static str] =
+        &["prefix_TIME_ID", "prefix/YYYY/MM/DD/HH/TIME_ID"];
+
+    pub fn as_str(self) -> &'static str {
+        Self::CHOICES[self as usize]
+    }
+
+    fn parse(text: &str) -> Option<S3KeyLayout> {
+        [S3KeyLayout::Flat, S3KeyLayout::Dated]
+            .into_iter()
+            .find(|l| l.as_str() == text)
+    }
 }
 
 fn trimmed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -132,20 +171,44 @@ impl S3Settings {
                 "Content Type must be plain/text or application/gzip",
             );
         }
-        match (host_url, bucket, region, secret_key, content_type) {
-            (Some(host_url), Some(bucket), Some(region), Some(secret_key), Some(content_type))
-                if errors.is_empty() =>
-            {
-                Ok(S3Settings {
-                    host_url,
-                    bucket,
-                    region,
-                    access_key,
-                    secret_key,
-                    prefix,
-                    content_type,
-                })
-            }
+        let key_layout = match form.text("key_layout") {
+            "" => Some(S3KeyLayout::Flat),
+            text => S3KeyLayout::parse(text).or_else(|| {
+                errors.add(
+                    "endpoint.key_layout",
+                    format!(
+                        "Object Key Layout must be {}",
+                        S3KeyLayout::CHOICES.join(" or ")
+                    ),
+                );
+                None
+            }),
+        };
+        match (
+            host_url,
+            bucket,
+            region,
+            secret_key,
+            content_type,
+            key_layout,
+        ) {
+            (
+                Some(host_url),
+                Some(bucket),
+                Some(region),
+                Some(secret_key),
+                Some(content_type),
+                Some(key_layout),
+            ) if errors.is_empty() => Ok(S3Settings {
+                host_url,
+                bucket,
+                region,
+                access_key,
+                secret_key,
+                prefix,
+                content_type,
+                key_layout,
+            }),
             _ => Err(errors.0),
         }
     }
@@ -180,6 +243,7 @@ impl Endpoint for S3Settings {
         form.set("access_key", self.access_key.as_str());
         form.set("prefix", self.prefix.as_str());
         form.set("content_type", self.content_type.as_str());
+        form.set("key_layout", self.key_layout.as_str());
         form
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Object key: `<prefix>_<TIMESTAMP>_<UUID>` where TIMESTAMP is the block's sealing time in
 //! UTC as `YYYYMMDDTHHMMSSZ` and UUID is the block id, so a retried block rewrites the
-//! same object. Without a prefix the key is `<TIMESTAMP>_<UUID>`.
+//! same object. Without a prefix the key is `<TIMESTAMP>_<UUID>`. The dated layout puts
+//! the sealing hour's folders in between: `<prefix>/YYYY/MM/DD/HH/<TIMESTAMP>_<UUID>`.
 
 use std::io::Write;
 
@@ -11,7 +12,7 @@ use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{S3ContentType, S3Settings};
+use super::{S3ContentType, S3KeyLayout, S3Settings};
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, OutgoingBlock, Sink,
 };
@@ -34,25 +35,31 @@ pub struct S3Sink {
     bucket: String,
     prefix: String,
     content_type: S3ContentType,
+    key_layout: S3KeyLayout,
 }
 
-pub fn object_key(prefix: &str, block: &OutgoingBlock) -> String {
-    let timestamp = format_utc(block.sealed_at);
-    if prefix.is_empty() {
-        format!("{timestamp}_{}", block.id)
-    } else {
-        format!("{prefix}_{timestamp}_{}", block.id)
-    }
-}
-
-/// `YYYYMMDDTHHMMSSZ` (UTC).
-fn format_utc(at: std::time::SystemTime) -> String {
-    let secs = at
+pub fn object_key(prefix: &str, layout: S3KeyLayout, block: &OutgoingBlock) -> String {
+    let secs = block
+        .sealed_at
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let (year, month, day, hour, minute, second) = crate::delivery::utc_fields(secs);
-    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
+    let name = format!(
+        "{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z_{}",
+        block.id
+    );
+    match layout {
+        S3KeyLayout::Flat if prefix.is_empty() => name,
+        S3KeyLayout::Flat => format!("{prefix}_{name}"),
+        S3KeyLayout::Dated => {
+            let folders = format!("{year:04}/{month:02}/{day:02}/{hour:02}/{name}");
+            match prefix.trim_end_matches('/') {
+                "" => folders,
+                prefix => format!("{prefix}/{folders}"),
+            }
+        }
+    }
 }
 
 impl S3Sink {
@@ -89,6 +96,7 @@ impl S3Sink {
             bucket: settings.bucket.as_str().to_string(),
             prefix: settings.prefix.clone(),
             content_type: settings.content_type,
+            key_layout: settings.key_layout,
         })
     }
 
@@ -98,7 +106,7 @@ impl S3Sink {
             S3ContentType::PlainText => block.body.clone(),
             S3ContentType::Gzip => gzip(&block.body)?.into(),
         };
-        let key = object_key(&self.prefix, block);
+        let key = object_key(&self.prefix, self.key_layout, block);
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -173,20 +181,27 @@ mod tests {
 
     #[test]
     fn keys_have_prefix_utc_timestamp_and_block_id() {
-        let block = OutgoingBlock {
+        let block = |secs| OutgoingBlock {
             id: uuid::Uuid::nil(),
             records: 1,
             body: "x".into(),
-            sealed_at: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+            sealed_at: UNIX_EPOCH + Duration::from_secs(secs),
         };
+        let nil = "00000000-0000-0000-0000-000000000000";
+        let sealed = block(1_795_000_000);
         assert_eq!(
-            object_key("waf_logs", &block),
-            "waf_logs_20261118T110640Z_00000000-0000-0000-0000-000000000000"
+            object_key("waf_logs", S3KeyLayout::Flat, &sealed),
+            format!("waf_logs_20261118T110640Z_{nil}")
+        );
+        assert!(object_key("", S3KeyLayout::Flat, &sealed).starts_with("20261118T110640Z_"));
+        assert_eq!(
+            object_key("waf_logs/", S3KeyLayout::Dated, &sealed),
+            format!("waf_logs/2026/11/18/11/20261118T110640Z_{nil}")
         );
         assert_eq!(
-            format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "20000229T000000Z"
+            object_key("", S3KeyLayout::Dated, &block(951_782_400)),
+            format!("2000/02/29/00/20000229T000000Z_{nil}"),
+            "a leap day"
         );
-        assert!(object_key("", &block).starts_with("20261118T110640Z_"));
     }
 }
