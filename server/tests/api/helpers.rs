@@ -277,3 +277,18 @@ impl Browser {
             .unwrap()
     }
 }
+
+/// A 422 answer's field errors as (field, message), in the form's order.
+pub fn invalid_fields(answer: &serde_json::Value) -> Vec<(String, String)> {
+    answer["InvalidFields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no field errors: {answer}"))
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().into(),
+                e["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::delivery::{HOST, event, http_stream, ingest, save_stream, setup};
-use crate::helpers::poll;
+use crate::helpers::{invalid_fields, poll};
 use crate::receiver::{Received, Receiver};
 
 const TEMPLATE: &str = r#"{"host": "$host", "id": "$request_id", "uri": "$request_uri"}"#;
@@ -135,11 +135,10 @@ async fn payload_options_are_checked_field_by_field() {
     stream.endpoint.set("compression", "brotli");
     let (status, body) = s.owner.send_stream("save_stream", &stream).await;
     assert_eq!(status, 422, "{body}");
-    let errors: Vec<(&str, &str)> = body["InvalidFields"]
-        .as_array()
-        .unwrap()
+    let errors = invalid_fields(&body);
+    let errors: Vec<(&str, &str)> = errors
         .iter()
-        .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .map(|(f, m)| (f.as_str(), m.as_str()))
         .collect();
     assert_eq!(
         errors,

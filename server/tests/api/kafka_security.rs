@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::delivery::{HOST, Setup, event, ingest, save_stream, setup};
 use crate::endpoints::{consumer_from_start_with, create_topic_with};
-use crate::helpers::{required_env, unique};
+use crate::helpers::{invalid_fields, required_env, unique};
 
 const SCRAM_USER_256: &str = "ds-test-scram256";
 const SCRAM_USER_512: &str = "ds-test-scram512";
@@ -183,11 +183,10 @@ async fn kafka_security_settings_are_checked_field_by_field() {
     stream.endpoint.set("ssl_ca_pem", "not a certificate");
     let (status, body) = s.owner.send_stream("save_stream", &stream).await;
     assert_eq!(status, 422, "{body}");
-    let errors: Vec<(&str, &str)> = body["InvalidFields"]
-        .as_array()
-        .unwrap()
+    let errors = invalid_fields(&body);
+    let errors: Vec<(&str, &str)> = errors
         .iter()
-        .map(|e| (e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .map(|(f, m)| (f.as_str(), m.as_str()))
         .collect();
     assert_eq!(
         errors,
