@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130
 S3S_FS_VERSION=0.14.1
 NISSHI_VERSION=0.8.1
+MOTO_VERSION=5.2.5
+AZURITE_VERSION=3.35.0
+# Test servers from PyPI and npm live here, outside the clone (scripts/services.sh runs them).
+TOOLS="${DS_TOOLS_DIR:-$HOME/.cache/data-streaming/tools}"
 
 with_test_tools=false
 [ "${1:-}" = "--test" ] && with_test_tools=true
@@ -63,6 +67,20 @@ if $with_test_tools; then
     # postgres: the storage engine that keeps SASL users (the in-memory one cannot).
     RUSTUP_TOOLCHAIN=debian cargo install --locked nisshi --version "$NISSHI_VERSION" \
       --no-default-features --features dynostore,postgres --target-dir "$HOME/.cache/nisshi-build"
+  fi
+  # moto: AWS's APIs (Firehose, and the S3 it delivers to) for the Firehose tests.
+  if ! [ -x "$TOOLS/moto-venv/bin/moto_server" ] ||
+    ! "$TOOLS/moto-venv/bin/pip" show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+    log "pip install moto[server] $MOTO_VERSION (AWS API server)"
+    mkdir -p "$TOOLS"
+    python3 -m venv "$TOOLS/moto-venv"
+    "$TOOLS/moto-venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  # Azurite: Azure Blob Storage's emulator, for the Azure Blob tests.
+  if ! grep -qs "\"version\": \"$AZURITE_VERSION\"" "$TOOLS/azurite/node_modules/azurite/package.json"; then
+    log "npm install azurite $AZURITE_VERSION (Azure Blob Storage emulator)"
+    mkdir -p "$TOOLS/azurite"
+    (cd "$TOOLS/azurite" && npm install --no-audit --no-fund --silent "azurite@$AZURITE_VERSION")
   fi
   if ! [ -d end2end/node_modules/@playwright/test ]; then
     log "npm install in end2end (@playwright/test)"

@@ -6,13 +6,21 @@
 //! its `pub mod`, and one line each in [`TYPES`], [`EndpointSettings`] (tagged with the
 //! type's id), [`EndpointSettings::endpoint`] and `endpoint_mut`.
 
+#[cfg(feature = "sink")]
+mod aws;
+pub mod azure_blob;
+pub mod azure_monitor;
+pub mod bigquery;
 pub mod datadog;
 #[cfg(feature = "sink")]
 pub mod destination;
 pub mod elasticsearch;
+pub mod firehose;
 pub mod form;
 pub mod http;
 pub mod kafka;
+#[cfg(feature = "sink")]
+pub mod oauth;
 pub mod qradar;
 pub mod s3;
 #[cfg(feature = "sink")]
@@ -29,7 +37,7 @@ use crate::field::FieldError;
 use crate::secret::SecretField;
 
 /// Every endpoint type, in the order the form offers them.
-pub static TYPES: [&EndpointType; 7] = [
+pub static TYPES: [&EndpointType; 11] = [
     &http::TYPE,
     &s3::TYPE,
     &kafka::TYPE,
@@ -37,6 +45,10 @@ pub static TYPES: [&EndpointType; 7] = [
     &elasticsearch::TYPE,
     &datadog::TYPE,
     &qradar::TYPE,
+    &firehose::TYPE,
+    &azure_blob::TYPE,
+    &azure_monitor::TYPE,
+    &bigquery::TYPE,
 ];
 
 /// A stream's endpoint settings, one variant per type, tagged with its `TYPE.id` (the
@@ -58,6 +70,14 @@ pub enum EndpointSettings {
     Datadog(datadog::DatadogSettings),
     #[serde(rename = "qradar")]
     Qradar(qradar::QradarSettings),
+    #[serde(rename = "firehose")]
+    Firehose(firehose::FirehoseSettings),
+    #[serde(rename = "azure_blob")]
+    AzureBlob(azure_blob::AzureBlobSettings),
+    #[serde(rename = "azure_monitor")]
+    AzureMonitor(azure_monitor::AzureMonitorSettings),
+    #[serde(rename = "bigquery")]
+    Bigquery(bigquery::BigQuerySettings),
 }
 
 impl EndpointSettings {
@@ -71,6 +91,10 @@ impl EndpointSettings {
             EndpointSettings::Elasticsearch(settings) => settings,
             EndpointSettings::Datadog(settings) => settings,
             EndpointSettings::Qradar(settings) => settings,
+            EndpointSettings::Firehose(settings) => settings,
+            EndpointSettings::AzureBlob(settings) => settings,
+            EndpointSettings::AzureMonitor(settings) => settings,
+            EndpointSettings::Bigquery(settings) => settings,
         }
     }
 
@@ -83,6 +107,10 @@ impl EndpointSettings {
             EndpointSettings::Elasticsearch(settings) => settings,
             EndpointSettings::Datadog(settings) => settings,
             EndpointSettings::Qradar(settings) => settings,
+            EndpointSettings::Firehose(settings) => settings,
+            EndpointSettings::AzureBlob(settings) => settings,
+            EndpointSettings::AzureMonitor(settings) => settings,
+            EndpointSettings::Bigquery(settings) => settings,
         }
     }
 
@@ -259,6 +287,12 @@ impl EndpointType {
         TYPES.iter().copied().find(|kind| kind.id == id)
     }
 
+    /// Makes a reason (worded to follow the label: "is required") the error of field `key`.
+    pub fn field_error(&'static self, key: &'static str) -> impl Fn(String) -> FieldError {
+        let label = self.label_of(key);
+        move |reason| FieldError::new(format!("endpoint.{key}"), format!("{label} {reason}"))
+    }
+
     /// The label of its field `key` (the key itself if it has no such field).
     pub fn label_of(&self, key: &'static str) -> &'static str {
         self.fields
@@ -297,6 +331,22 @@ mod tests {
             "payload_format" => "[$dataset]",
             "log_line_separator" => ",",
             "max_payload_size" => "1048576",
+            "data_collection_endpoint" | "authority_url" | "api_url" | "service_url" => {
+                "https://dest.example.com"
+            }
+            "account" => "edgelogs",
+            "container" => "waf-logs",
+            "sas_token" => "sv=2022-11-02&sp=cw&sig=abc",
+            "dcr_immutable_id" => "dcr-0123456789abcdef0123456789abcdef",
+            // Azure Monitor's rule stream; a valid Firehose stream name too.
+            "stream_name" => "Custom-Edge_CL",
+            "endpoint_url" => "https://dest.example.com",
+            "tenant_id" | "client_id" => "00000000-1111-2222-3333-444444444444",
+            "project_id" => "edge-logs",
+            "dataset_id" | "table_id" => "edge",
+            "service_account_key" => {
+                r#"{"type":"service_account","client_email":"a@b.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n"}"#
+            }
             _ => "value",
         };
         for spec in kind.fields {

@@ -1,7 +1,9 @@
 //! The I/O side of the endpoint types: every type's `sink.rs` answers the one small
 //! [`Sink`] trait (deliver one block, once; retries are the data plane's).
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -90,8 +92,9 @@ impl Clients {
             .map_err(|e| format!("HTTP client: {e}"))
     }
 
-    /// The HTTP client of the S3 SDK, resolving through the destination policy.
-    pub fn s3_http(&self) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    /// The HTTP client of the AWS SDKs (S3, Firehose), resolving through the destination
+    /// policy.
+    pub fn aws_http(&self) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
@@ -248,6 +251,105 @@ pub fn record_host(record: &[u8]) -> Option<&[u8]> {
     None
 }
 
+/// Consecutive batches of items (`sizes`, in bytes) within a request's limits: at most
+/// `max_items`, and at most `max_bytes` counting one separator per item and the two
+/// brackets of a JSON array. An item alone past `max_bytes` is a batch of its own.
+pub fn batches(sizes: &[usize], max_items: usize, max_bytes: usize) -> VecDeque<Range<usize>> {
+    let mut batches = VecDeque::new();
+    let (mut start, mut bytes) = (0, 2);
+    for (i, size) in sizes.iter().enumerate() {
+        let full = i - start == max_items || bytes + size + 1 > max_bytes;
+        if i > start && full {
+            batches.push_back(start..i);
+            (start, bytes) = (i, 2);
+        }
+        bytes += size + 1;
+    }
+    if start < sizes.len() {
+        batches.push_back(start..sizes.len());
+    }
+    batches
+}
+
+/// What an intake answered one batch.
+pub enum BatchAnswer {
+    Accepted(reqwest::StatusCode),
+    /// 413: the batch is split in halves and each sent again.
+    TooLarge,
+}
+
+/// Sends every batch with `post`, in order, splitting one answered 413 in two (never
+/// resent as it was, nothing dropped); a single item answered 413 is terminal. Answers the
+/// last status and how many requests it took.
+pub async fn send_splitting<Post, Answer>(
+    mut pending: VecDeque<Range<usize>>,
+    mut post: Post,
+) -> Result<(reqwest::StatusCode, usize), DeliveryError>
+where
+    Post: FnMut(Range<usize>) -> Answer,
+    Answer: Future<Output = Result<BatchAnswer, DeliveryError>>,
+{
+    let (mut requests, mut status) = (0, reqwest::StatusCode::OK);
+    while let Some(range) = pending.pop_front() {
+        requests += 1;
+        match post(range.clone()).await? {
+            BatchAnswer::Accepted(answered) => status = answered,
+            BatchAnswer::TooLarge if range.len() > 1 => {
+                let middle = range.start + range.len() / 2;
+                pending.push_front(middle..range.end);
+                pending.push_front(range.start..middle);
+            }
+            BatchAnswer::TooLarge => {
+                return Err(DeliveryError::Terminal {
+                    reason: format!("HTTP 413 Payload Too Large for record {}", range.start + 1),
+                });
+            }
+        }
+    }
+    Ok((status, requests))
+}
+
+/// The items as one JSON array (each item already JSON), gzip-compressed.
+pub fn gzip_json_array<Item: AsRef<[u8]>>(items: &[Item]) -> Result<Vec<u8>, DeliveryError> {
+    use std::io::Write;
+    let size: usize = items.iter().map(|item| item.as_ref().len() + 1).sum();
+    let mut gzip =
+        flate2::write::GzEncoder::new(Vec::with_capacity(size / 4), flate2::Compression::fast());
+    let written: std::io::Result<()> = (|| {
+        gzip.write_all(b"[")?;
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                gzip.write_all(b",")?;
+            }
+            gzip.write_all(item.as_ref())?;
+        }
+        gzip.write_all(b"]")
+    })();
+    written
+        .and_then(|()| gzip.finish())
+        .map_err(|e| DeliveryError::Terminal {
+            reason: format!("gzip: {e}"),
+        })
+}
+
+/// The seconds an answer's `Retry-After` asks to wait.
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// The records of a block, without their newlines.
+pub fn records(block: &OutgoingBlock) -> impl Iterator<Item = &[u8]> {
+    block
+        .body
+        .split(|b| *b == b'\n')
+        .filter(|record| !record.is_empty())
+}
+
 /// Delivers one block to an endpoint, once (retries are the caller's).
 pub trait Sink: Send + Sync {
     fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a>;
@@ -256,6 +358,20 @@ pub trait Sink: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_keep_to_the_request_limits_in_order() {
+        let small = vec![2; 2500];
+        let cut: Vec<_> = batches(&small, 1000, 5_000_000).into_iter().collect();
+        assert_eq!(cut, [0..1000, 1000..2000, 2000..2500]);
+        let big = vec![2_000_000; 3];
+        let cut: Vec<_> = batches(&big, 1000, 5_000_000).into_iter().collect();
+        assert_eq!(cut, [0..2, 2..3], "5 MB per request");
+        let cut: Vec<_> = batches(&[10, 7_000_000, 10], 1000, 5_000_000)
+            .into_iter()
+            .collect();
+        assert_eq!(cut, [0..1, 1..2, 2..3], "an item past the limit alone");
+    }
 
     #[test]
     fn a_record_host_is_found_with_its_escapes() {

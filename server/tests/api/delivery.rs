@@ -122,6 +122,19 @@ pub async fn wait_for_status(s: &Setup, done: impl Fn(&Value) -> bool) -> Value 
     .unwrap_or_else(|| panic!("the stream's status never showed what was expected"))
 }
 
+/// Whether the first stream's spool comes to hold `count` refused blocks, kept for a
+/// redelivery (nothing lost).
+pub async fn holds_failed_blocks(s: &Setup, count: u64) -> bool {
+    let (_, list) = s.owner.call_json("list_streams", &[]).await;
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    poll(Duration::from_secs(10), || async {
+        let (_, dashboard) = s.owner.call_json("stream_dashboard", &[("id", &id)]).await;
+        (dashboard["spool"]["failed_blocks"].as_u64()? == count).then_some(())
+    })
+    .await
+    .is_some()
+}
+
 pub fn sum(points: &Value, field: &str) -> i64 {
     points
         .as_array()

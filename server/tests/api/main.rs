@@ -4,6 +4,8 @@
 mod accounts;
 mod anonymous;
 mod bounds;
+mod cloud;
+mod cloud_servers;
 mod delivery;
 mod destinations;
 mod durability;

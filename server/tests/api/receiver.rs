@@ -44,23 +44,31 @@ async fn take(
         inner.refused += 1;
         return StatusCode::from_u16(inner.failures.remove(0)).unwrap();
     }
-    let unpacked = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
-        None => body.to_vec(),
-        Some("gzip") => {
-            let mut plain = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
-                .unwrap();
-            plain
-        }
-        Some("zstd") => zstd::decode_all(&body[..]).unwrap(),
-        Some(other) => panic!("unknown Content-Encoding {other}"),
-    };
+    let unpacked = unpack(
+        headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+        &body,
+    );
     inner.accepted.push(Received {
         headers,
         body: String::from_utf8(unpacked).unwrap(),
         sent_bytes: body.len(),
     });
     StatusCode::OK
+}
+
+/// A body as its `Content-Encoding` (none, gzip or zstd) packed it.
+pub fn unpack(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    match encoding {
+        None => body.to_vec(),
+        Some("gzip") => {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut plain)
+                .unwrap();
+            plain
+        }
+        Some("zstd") => zstd::decode_all(body).unwrap(),
+        Some(other) => panic!("unknown Content-Encoding {other}"),
+    }
 }
 
 impl Receiver {

@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::delivery::{HOST, event, ingest, save_stream, setup, wait_for_status};
+use crate::delivery::{
+    HOST, event, holds_failed_blocks, ingest, save_stream, setup, wait_for_status,
+};
 use crate::helpers::poll;
 
 const HEC_TOKEN: &str = "5b3a1c2e-hec-token-0123";
@@ -155,17 +157,8 @@ async fn an_invalid_hec_token_is_a_visible_error_and_the_block_is_kept_aside() {
         "{status}"
     );
     assert!(hec.events.lock().unwrap().is_empty());
-    let (_, list) = s.owner.call_json("list_streams", &[]).await;
-    let id = list[0]["id"].as_i64().unwrap().to_string();
-    let depth = poll(Duration::from_secs(10), || async {
-        let (_, dashboard) = s.owner.call_json("stream_dashboard", &[("id", &id)]).await;
-        let failed = dashboard["spool"]["failed_blocks"].as_u64()?;
-        (failed == 1).then_some(failed)
-    })
-    .await;
-    assert_eq!(
-        depth,
-        Some(1),
+    assert!(
+        holds_failed_blocks(&s, 1).await,
         "the refused block waits for a redelivery, nothing lost"
     );
 }
@@ -570,13 +563,8 @@ async fn a_wrong_datadog_api_key_is_a_visible_error_and_the_block_is_kept_aside(
         "{status}"
     );
     assert!(intake.logs.lock().unwrap().is_empty());
-    let (_, list) = s.owner.call_json("list_streams", &[]).await;
-    let id = list[0]["id"].as_i64().unwrap().to_string();
-    let failed = poll(Duration::from_secs(10), || async {
-        let (_, dashboard) = s.owner.call_json("stream_dashboard", &[("id", &id)]).await;
-        let failed = dashboard["spool"]["failed_blocks"].as_u64()?;
-        (failed == 1).then_some(failed)
-    })
-    .await;
-    assert_eq!(failed, Some(1), "the refused block waits for a redelivery");
+    assert!(
+        holds_failed_blocks(&s, 1).await,
+        "the refused block waits for a redelivery"
+    );
 }

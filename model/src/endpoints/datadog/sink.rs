@@ -3,9 +3,6 @@
 //! A 413 (payload too large) splits that request in two and sends the halves: the records
 //! are never resent as they were, and none is dropped.
 
-use std::collections::VecDeque;
-use std::io::Write;
-use std::ops::Range;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -13,8 +10,8 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::DatadogSettings;
 use crate::endpoints::sink::{
-    Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
-    read_answer, record_host,
+    Acknowledged, BatchAnswer, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock,
+    Sink, batches, gzip_json_array, read_answer, record_host, records, send_splitting,
 };
 
 /// Logs per request at most (the intake's "maximum array size").
@@ -35,12 +32,6 @@ pub struct DatadogSink {
     api_key: HeaderValue,
     /// `{"ddsource":…,` and the query's other attributes: how every log object starts.
     log_start: Vec<u8>,
-}
-
-/// What one request's answer means for its logs.
-enum Answer {
-    Accepted(StatusCode),
-    TooLarge,
 }
 
 impl DatadogSink {
@@ -74,10 +65,7 @@ impl DatadogSink {
     /// One log object per record: the attributes, the record's `hostname`, and the record
     /// as `message` (Datadog parses a JSON message into attributes).
     fn logs(&self, block: &OutgoingBlock) -> Vec<Vec<u8>> {
-        block
-            .body
-            .split(|b| *b == b'\n')
-            .filter(|record| !record.is_empty())
+        records(block)
             .map(|record| {
                 let mut log = Vec::with_capacity(self.log_start.len() + record.len() * 5 / 4 + 64);
                 log.extend_from_slice(&self.log_start);
@@ -99,28 +87,8 @@ impl DatadogSink {
             .collect()
     }
 
-    /// The logs cut into requests within the intake's limits, in order.
-    fn requests(logs: &[Vec<u8>]) -> VecDeque<Range<usize>> {
-        let mut requests = VecDeque::new();
-        let (mut start, mut bytes) = (0, 2);
-        for (i, log) in logs.iter().enumerate() {
-            let full = i - start == MAX_LOGS || bytes + log.len() + 1 > MAX_PAYLOAD_BYTES;
-            if i > start && full {
-                requests.push_back(start..i);
-                (start, bytes) = (i, 2);
-            }
-            bytes += log.len() + 1;
-        }
-        if start < logs.len() {
-            requests.push_back(start..logs.len());
-        }
-        requests
-    }
-
-    async fn post(&self, logs: &[Vec<u8>]) -> Result<Answer, DeliveryError> {
-        let body = gzip_array(logs).map_err(|e| DeliveryError::Terminal {
-            reason: format!("gzip: {e}"),
-        })?;
+    async fn post(&self, logs: &[Vec<u8>]) -> Result<BatchAnswer, DeliveryError> {
+        let body = gzip_json_array(logs)?;
         let mut response = self
             .client
             .post(self.url.clone())
@@ -135,10 +103,10 @@ impl DatadogSink {
             .map_err(|e| DeliveryError::for_request(&e))?;
         let status = response.status();
         if status.is_success() {
-            return Ok(Answer::Accepted(status));
+            return Ok(BatchAnswer::Accepted(status));
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Ok(Answer::TooLarge);
+            return Ok(BatchAnswer::TooLarge);
         }
         let bytes = read_answer(&mut response, ANSWER_READ_BYTES).await;
         Err(DeliveryError::for_status(status, reason(status, &bytes)))
@@ -147,27 +115,9 @@ impl DatadogSink {
     async fn deliver_block(&self, block: &OutgoingBlock) -> Result<Acknowledged, DeliveryError> {
         self.clients.check_literal(&self.url)?;
         let logs = self.logs(block);
-        let mut pending = Self::requests(&logs);
-        let (mut requests, mut status) = (0, StatusCode::ACCEPTED);
-        while let Some(range) = pending.pop_front() {
-            requests += 1;
-            match self.post(&logs[range.clone()]).await? {
-                Answer::Accepted(answered) => status = answered,
-                Answer::TooLarge if range.len() > 1 => {
-                    let middle = range.start + range.len() / 2;
-                    pending.push_front(middle..range.end);
-                    pending.push_front(range.start..middle);
-                }
-                Answer::TooLarge => {
-                    return Err(DeliveryError::Terminal {
-                        reason: format!(
-                            "HTTP 413 Payload Too Large for a single log of {} bytes",
-                            logs[range.start].len()
-                        ),
-                    });
-                }
-            }
-        }
+        let sizes: Vec<usize> = logs.iter().map(Vec::len).collect();
+        let batches = batches(&sizes, MAX_LOGS, MAX_PAYLOAD_BYTES);
+        let (status, requests) = send_splitting(batches, |range| self.post(&logs[range])).await?;
         Ok(Acknowledged::after_requests(
             status,
             requests,
@@ -180,22 +130,6 @@ impl Sink for DatadogSink {
     fn deliver<'a>(&'a self, block: &'a OutgoingBlock) -> DeliveryFuture<'a> {
         Box::pin(self.deliver_block(block))
     }
-}
-
-/// The logs as one JSON array, gzip-compressed.
-fn gzip_array(logs: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
-    let size: usize = logs.iter().map(|log| log.len() + 1).sum();
-    let mut gzip =
-        flate2::write::GzEncoder::new(Vec::with_capacity(size / 4), flate2::Compression::fast());
-    gzip.write_all(b"[")?;
-    for (i, log) in logs.iter().enumerate() {
-        if i > 0 {
-            gzip.write_all(b",")?;
-        }
-        gzip.write_all(log)?;
-    }
-    gzip.write_all(b"]")?;
-    gzip.finish()
 }
 
 /// `HTTP <status>: <detail>` from the intake's JSON:API error answer
@@ -221,16 +155,6 @@ fn reason(status: StatusCode, answer: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_keep_to_the_intake_limits_in_order() {
-        let small = vec![b"{}".to_vec(); 2500];
-        let requests: Vec<_> = DatadogSink::requests(&small).into_iter().collect();
-        assert_eq!(requests, [0..1000, 1000..2000, 2000..2500]);
-        let big = vec![vec![b'x'; 2_000_000]; 3];
-        let requests: Vec<_> = DatadogSink::requests(&big).into_iter().collect();
-        assert_eq!(requests, [0..2, 2..3], "5 MB per request");
-    }
 
     #[test]
     fn an_error_answer_names_its_detail() {

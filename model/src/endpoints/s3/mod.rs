@@ -3,6 +3,8 @@
 
 #[cfg(feature = "sink")]
 mod sink;
+#[cfg(feature = "sink")]
+pub(crate) use sink::{gzip, object_key};
 
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +103,7 @@ impl S3KeyLayout {
         Self::CHOICES[self as usize]
     }
 
-    fn parse(text: &str) -> Option<S3KeyLayout> {
+    pub(crate) fn parse(text: &str) -> Option<S3KeyLayout> {
         [S3KeyLayout::Flat, S3KeyLayout::Dated]
             .into_iter()
             .find(|l| l.as_str() == text)
@@ -131,7 +133,7 @@ impl S3ContentType {
         }
     }
 
-    fn parse(text: &str) -> Option<S3ContentType> {
+    pub(crate) fn parse(text: &str) -> Option<S3ContentType> {
         [S3ContentType::PlainText, S3ContentType::Gzip]
             .into_iter()
             .find(|c| c.as_str() == text)

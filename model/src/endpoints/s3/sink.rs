@@ -7,12 +7,10 @@
 
 use std::io::Write;
 
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{S3ContentType, S3KeyLayout, S3Settings};
+use crate::endpoints::aws;
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, OutgoingBlock, Sink,
 };
@@ -68,26 +66,15 @@ impl S3Sink {
             .secret_key
             .value()
             .ok_or("Secret Key: its value is not available")?;
-        let s3_config = aws_sdk_s3::Config::builder()
-            .behavior_version_latest()
-            .endpoint_url(settings.host_url.as_str().trim_end_matches('/'))
-            .region(Region::new(settings.region.as_str().to_string()))
-            .credentials_provider(Credentials::new(
-                settings.access_key.clone(),
-                secret_key.to_string(),
-                None,
-                None,
-                "data-streaming",
-            ))
+        let sdk = crate::endpoints::aws::sdk_config(
+            clients,
+            settings.host_url.as_str(),
+            settings.region.as_str(),
+            &settings.access_key,
+            secret_key,
+        );
+        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
-            .http_client(clients.s3_http())
-            // A stalled host must fail the attempt (then retried), not hang delivery.
-            .timeout_config(
-                aws_sdk_s3::config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(std::time::Duration::from_secs(10))
-                    .operation_timeout(std::time::Duration::from_secs(60))
-                    .build(),
-            )
             .build();
         Ok(S3Sink {
             clients: clients.clone(),
@@ -118,7 +105,7 @@ impl S3Sink {
             .map(|_| Acknowledged {
                 answer: format!("S3 stored {key}"),
             })
-            .map_err(classify)
+            .map_err(|e| aws::classify("S3", &TERMINAL_CODES, e))
     }
 }
 
@@ -128,7 +115,7 @@ impl Sink for S3Sink {
     }
 }
 
-fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
+pub fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4),
         flate2::Compression::fast(),
@@ -139,39 +126,6 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>, DeliveryError> {
         .map_err(|e| DeliveryError::Terminal {
             reason: format!("gzip: {e}"),
         })
-}
-
-fn classify<E>(error: SdkError<E, HttpResponse>) -> DeliveryError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    if let Some(refused) = DeliveryError::from_destination(&error) {
-        return refused;
-    }
-    let status = error.raw_response().map(|r| r.status().as_u16());
-    let code = error.code().map(str::to_string);
-    let reason = match (&code, status) {
-        (Some(code), Some(status)) => format!("S3 {code} (HTTP {status})"),
-        (None, Some(status)) => format!("S3 HTTP {status}"),
-        (_, None) => match &error {
-            SdkError::TimeoutError(_) => "S3 request timed out".to_string(),
-            SdkError::DispatchFailure(_) => "cannot connect to the S3 host".to_string(),
-            _ => "S3 request could not be built".to_string(),
-        },
-    };
-    // A request that cannot be built (e.g. a host URL the SDK rejects) will not improve.
-    let terminal = matches!(error, SdkError::ConstructionFailure(_))
-        || code.as_deref().is_some_and(|c| TERMINAL_CODES.contains(&c))
-        || (status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
-            && code.as_deref() != Some("RequestTimeTooSkewed"));
-    if terminal {
-        DeliveryError::Terminal { reason }
-    } else {
-        DeliveryError::Retryable {
-            reason,
-            retry_after: None,
-        }
-    }
 }
 
 #[cfg(test)]
