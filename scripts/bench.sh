@@ -24,7 +24,9 @@ case "${1:-e2e}" in
     # Collector: it counts the envelopes, one per line), elasticsearch (the same receiver
     # answering as _bulk), datadog (the same receiver as a logs intake: it unzips and counts
     # the logs), qradar (the same receiver as an HTTP Receiver: a POST per record),
-    # s3 (s3s-fs) or kafka (nisshi).
+    # azure-monitor and bigquery (the same receiver as their token endpoint and ingestion
+    # API), s3 (s3s-fs), kafka (nisshi), firehose (moto, delivering to its S3) or azure-blob
+    # (Azurite).
     target="${TARGET:-http}"
     events="${EVENTS:-2000000}"
     if [ -n "${BIN:-}" ]; then
@@ -39,12 +41,12 @@ case "${1:-e2e}" in
     pids=()
     cleanup() {
       kill "${pids[@]}" 2>/dev/null || true
-      case "$target" in http*|splunk|elasticsearch|datadog|qradar) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
+      case "$target" in http*|splunk|elasticsearch|datadog|qradar|azure-monitor|bigquery) ;; *) "$ROOT/scripts/services.sh" stop ;; esac
       rm -rf "$work"
     }
     trap cleanup EXIT
     case "$target" in
-      http|http-gzip|http-zstd|splunk|elasticsearch|datadog|qradar)
+      http|http-gzip|http-zstd|splunk|elasticsearch|datadog|qradar|azure-monitor|bigquery)
         receiver_port=$(free_port)
         "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
         receiver_pid=$!; pids+=("$receiver_pid")
@@ -52,6 +54,9 @@ case "${1:-e2e}" in
           http) demo="http://127.0.0.1:$receiver_port/bench" ;;
           http-gzip|http-zstd) demo="${target#http-}+http://127.0.0.1:$receiver_port/bench" ;;
           elasticsearch) demo="elasticsearch://127.0.0.1:$receiver_port/bench" ;;
+          bigquery)
+            openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/key.pem" 2>/dev/null
+            demo="bigquery://127.0.0.1:$receiver_port?key=$work/key.pem" ;;
           *) demo="$target://127.0.0.1:$receiver_port" ;;
         esac ;;
       s3)
@@ -62,7 +67,37 @@ case "${1:-e2e}" in
         eval "$("$ROOT/scripts/services.sh" start)"
         nisshi topic create bench --broker "tcp://$DS_TEST_KAFKA_BOOTSTRAP" --partitions 1 >/dev/null
         demo="kafka://$DS_TEST_KAFKA_BOOTSTRAP/bench" ;;
-      *) echo "TARGET must be http, http-gzip, http-zstd, splunk, elasticsearch, datadog, qradar, s3 or kafka" >&2; exit 2 ;;
+      firehose)
+        eval "$("$ROOT/scripts/services.sh" start)"
+        DS_BENCH_ENDPOINT=$DS_TEST_AWS_ENDPOINT "${DS_TOOLS_DIR:-$HOME/.cache/data-streaming/tools}/moto-venv/bin/python" - <<'PY'
+import boto3, os
+kw = dict(endpoint_url=os.environ["DS_BENCH_ENDPOINT"], region_name="us-east-1",
+          aws_access_key_id=os.environ["DS_TEST_AWS_ACCESS_KEY"],
+          aws_secret_access_key=os.environ["DS_TEST_AWS_SECRET_KEY"])
+boto3.client("s3", **kw).create_bucket(Bucket="bench")
+boto3.client("firehose", **kw).create_delivery_stream(
+    DeliveryStreamName="bench", DeliveryStreamType="DirectPut",
+    ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/bench",
+                                        "BucketARN": "arn:aws:s3:::bench"})
+PY
+        demo="firehose://$DS_TEST_AWS_ACCESS_KEY:$DS_TEST_AWS_SECRET_KEY@${DS_TEST_AWS_ENDPOINT#http://}/bench" ;;
+      azure-blob)
+        eval "$("$ROOT/scripts/services.sh" start)"
+        # An account SAS (create, write; containers too) signed with Azurite's key.
+        sas=$(python3 - <<'PY'
+import base64, datetime, hashlib, hmac, os, urllib.parse
+key = base64.b64decode(os.environ["DS_TEST_AZURITE_KEY"])
+se = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+fields = ["devstoreaccount1", "cw", "b", "sco", "", se, "", "https,http", "2022-11-02", ""]
+sig = base64.b64encode(hmac.new(key, ("\n".join(fields) + "\n").encode(), hashlib.sha256).digest()).decode()
+print(urllib.parse.urlencode([("sv", "2022-11-02"), ("ss", "b"), ("srt", "sco"), ("sp", "cw"),
+                              ("se", se), ("spr", "https,http"), ("sig", sig)]))
+PY
+        )
+        curl -sf -X PUT -H 'x-ms-version: 2023-11-03' -H 'Content-Length: 0' \
+          "$DS_TEST_AZURITE_URL/bench?restype=container&$sas" >/dev/null
+        demo="azure-blob://${DS_TEST_AZURITE_URL#http://}/bench?$sas" ;;
+      *) echo "TARGET must be http, http-gzip, http-zstd, splunk, elasticsearch, datadog, qradar, azure-monitor, bigquery, s3, kafka, firehose or azure-blob" >&2; exit 2 ;;
     esac
     "$bin" --bind "127.0.0.1:$server_port" --data-dir "$work" --block-max-age 1s \
       --demo-receiver "$demo" --demo-rate 0 >"$work/server.log" 2>&1 &

@@ -17,74 +17,172 @@ pub const DEMO_DOMAIN: &str = "shop.example.com";
 pub const CREDENTIALS_FILE: &str = "demo-credentials.txt";
 
 /// The demo stream's endpoint from `--demo-receiver`: an `http(s)://` URL (`gzip+http://`
-/// or `zstd+http://` compresses), or (for benchmarks) `kafka://host:port[,host:port]/topic` or `s3://ACCESS:SECRET@host:port/bucket`
-/// (path-style, plain http, region us-east-1), or `splunk://host:port` (an HTTP Event
-/// Collector on plain http, token `demo`), or `elasticsearch://host:port/index` (plain
-/// http, API key `demo`), or `datadog://host:port` (a logs intake on plain http, API key
-/// `demo`), or `qradar://host:port` (an HTTP Receiver on plain http).
+/// or `zstd+http://` compresses), or, for benchmarks, a type's scheme with a local address
+/// (plain http, fixed demo credentials; `receive` answers as each of the HTTP-based ones):
+/// `kafka://servers/topic`, `s3://ACCESS:SECRET@host:port/bucket` (path-style, region
+/// us-east-1), `firehose://ACCESS:SECRET@host:port/stream` (region us-east-1),
+/// `azure-blob://host:port/account/container?<SAS>`, `splunk://host:port` (token `demo`),
+/// `elasticsearch://host:port/index` (API key `demo`), `datadog://host:port` (API key
+/// `demo`), `qradar://host:port`, `azure-monitor://host:port` (the token endpoint and the
+/// DCE both there) and `bigquery://host:port?key=<PEM file>` (the key's `token_uri` there).
 fn demo_endpoint(target: &str) -> Result<EndpointForm, String> {
-    if let Some(address) = target.strip_prefix("datadog://") {
-        let mut endpoint = EndpointForm::new(&endpoints::datadog::TYPE);
-        endpoint.set("site_url", format!("http://{address}"));
-        endpoint.set("api_key", "demo");
-        Ok(endpoint)
-    } else if let Some(address) = target.strip_prefix("qradar://") {
-        let mut endpoint = EndpointForm::new(&endpoints::qradar::TYPE);
-        endpoint.set("url", format!("http://{address}"));
-        Ok(endpoint)
-    } else if let Some(rest) = target.strip_prefix("elasticsearch://") {
-        let mut endpoint = EndpointForm::new(&endpoints::elasticsearch::TYPE);
-        endpoint.set("url", format!("http://{rest}"));
-        endpoint.set("api_key", "demo");
-        Ok(endpoint)
-    } else if let Some(address) = target.strip_prefix("splunk://") {
-        let mut endpoint = EndpointForm::new(&endpoints::splunk::TYPE);
-        endpoint.set("url", format!("http://{address}"));
-        endpoint.set("hec_token", "demo");
-        Ok(endpoint)
-    } else if let Some(rest) = target.strip_prefix("kafka://") {
-        let (servers, topic) = rest
-            .split_once('/')
-            .ok_or("--demo-receiver: kafka://servers/topic")?;
-        let mut endpoint = EndpointForm::new(&endpoints::kafka::TYPE);
-        endpoint.set("bootstrap_servers", servers);
-        endpoint.set("topic", topic);
-        Ok(endpoint)
-    } else if let Some(rest) = target.strip_prefix("s3://") {
-        let (credentials, location) = rest
-            .rsplit_once('@')
-            .ok_or("--demo-receiver: s3://ACCESS:SECRET@host:port/bucket")?;
-        let (access, secret) = credentials
-            .split_once(':')
-            .ok_or("--demo-receiver: s3://ACCESS:SECRET@…")?;
-        let (host, bucket) = location
-            .split_once('/')
-            .ok_or("--demo-receiver: s3://…@host:port/bucket")?;
-        let mut endpoint = EndpointForm::new(&endpoints::s3::TYPE);
-        endpoint.set("host_url", format!("http://{host}"));
-        endpoint.set("bucket", bucket);
-        endpoint.set("region", "us-east-1");
-        endpoint.set("access_key", access);
-        endpoint.set("secret_key", secret);
-        endpoint.set("prefix", "demo");
-        Ok(endpoint)
-    } else {
-        let mut endpoint = EndpointForm::new(&endpoints::http::TYPE);
-        // `gzip+http://…`, `zstd+http://…`: the HTTP endpoint with that compression.
-        let target = match target.split_once("+http") {
-            Some((compression, rest)) if ["gzip", "zstd"].contains(&compression) => {
-                endpoint.set("compression", compression);
-                format!("http{rest}")
-            }
-            _ => target.to_string(),
-        };
-        endpoint.set("url", target);
-        endpoint.rows_mut("headers").push(Pair {
-            name: "X-Demo".into(),
-            value: "data-streaming".into(),
-        });
-        Ok(endpoint)
-    }
+    let (scheme, rest) = target.split_once("://").unwrap_or(("", target));
+    let with = |kind: &'static endpoints::EndpointType, values: &[(&str, String)]| {
+        let mut endpoint = EndpointForm::new(kind);
+        for (key, value) in values {
+            endpoint.set(key, value.as_str());
+        }
+        endpoint
+    };
+    let http = format!("http://{rest}");
+    // `ACCESS:SECRET@host:port/name`.
+    let keyed = |form: &str| -> Result<(String, String, String, String), String> {
+        let usage = || format!("--demo-receiver: {form}");
+        let (credentials, location) = rest.rsplit_once('@').ok_or_else(usage)?;
+        let (access, secret) = credentials.split_once(':').ok_or_else(usage)?;
+        let (host, name) = location.split_once('/').ok_or_else(usage)?;
+        Ok((
+            access.into(),
+            secret.into(),
+            format!("http://{host}"),
+            name.into(),
+        ))
+    };
+    Ok(match scheme {
+        "datadog" => with(
+            &endpoints::datadog::TYPE,
+            &[("site_url", http), ("api_key", "demo".into())],
+        ),
+        "qradar" => with(&endpoints::qradar::TYPE, &[("url", http)]),
+        "elasticsearch" => with(
+            &endpoints::elasticsearch::TYPE,
+            &[("url", http), ("api_key", "demo".into())],
+        ),
+        "splunk" => with(
+            &endpoints::splunk::TYPE,
+            &[("url", http), ("hec_token", "demo".into())],
+        ),
+        "kafka" => {
+            let (servers, topic) = rest
+                .split_once('/')
+                .ok_or("--demo-receiver: kafka://servers/topic")?;
+            with(
+                &endpoints::kafka::TYPE,
+                &[
+                    ("bootstrap_servers", servers.into()),
+                    ("topic", topic.into()),
+                ],
+            )
+        }
+        "s3" => {
+            let (access, secret, host, bucket) = keyed("s3://ACCESS:SECRET@host:port/bucket")?;
+            with(
+                &endpoints::s3::TYPE,
+                &[
+                    ("host_url", host),
+                    ("bucket", bucket),
+                    ("region", "us-east-1".into()),
+                    ("access_key", access),
+                    ("secret_key", secret),
+                    ("prefix", "demo".into()),
+                ],
+            )
+        }
+        "firehose" => {
+            let (access, secret, host, stream) =
+                keyed("firehose://ACCESS:SECRET@host:port/stream")?;
+            with(
+                &endpoints::firehose::TYPE,
+                &[
+                    ("endpoint_url", host),
+                    ("stream_name", stream),
+                    ("region", "us-east-1".into()),
+                    ("access_key", access),
+                    ("secret_key", secret),
+                ],
+            )
+        }
+        "azure-blob" => {
+            let usage = "--demo-receiver: azure-blob://host:port/account/container?SAS";
+            let (location, sas) = rest.split_once('?').ok_or(usage)?;
+            let (service, container) = location.rsplit_once('/').ok_or(usage)?;
+            let account = service.rsplit_once('/').ok_or(usage)?.1;
+            with(
+                &endpoints::azure_blob::TYPE,
+                &[
+                    ("service_url", format!("http://{service}")),
+                    ("account", account.into()),
+                    ("container", container.into()),
+                    ("sas_token", sas.into()),
+                    ("prefix", "demo".into()),
+                ],
+            )
+        }
+        "azure-monitor" => with(
+            &endpoints::azure_monitor::TYPE,
+            &[
+                ("data_collection_endpoint", http.clone()),
+                ("authority_url", http),
+                ("dcr_immutable_id", format!("dcr-{}", "0".repeat(32))),
+                ("stream_name", "Custom-Demo_CL".into()),
+                ("tenant_id", "00000000-0000-0000-0000-000000000000".into()),
+                ("client_id", "00000000-0000-0000-0000-000000000000".into()),
+                ("client_secret", "demo".into()),
+            ],
+        ),
+        "bigquery" => {
+            let usage = "--demo-receiver: bigquery://host:port?key=<PEM file>";
+            let (host, pem) = rest.split_once("?key=").ok_or(usage)?;
+            let pem = std::fs::read_to_string(pem).map_err(|e| format!("{usage}: {pem}: {e}"))?;
+            let key = serde_json::json!({
+                "type": "service_account",
+                "client_email": "demo@demo.iam.gserviceaccount.com",
+                "private_key": pem,
+                "token_uri": format!("http://{host}/token"),
+            });
+            with(
+                &endpoints::bigquery::TYPE,
+                &[
+                    ("project_id", "demo-project".into()),
+                    ("dataset_id", "demo".into()),
+                    ("table_id", "edge".into()),
+                    ("service_account_key", key.to_string()),
+                    ("api_url", format!("http://{host}")),
+                ],
+            )
+        }
+        _ => {
+            let mut endpoint = EndpointForm::new(&endpoints::http::TYPE);
+            // `gzip+http://…`, `zstd+http://…`: the HTTP endpoint with that compression.
+            let target = match target.split_once("+http") {
+                Some((compression, rest)) if ["gzip", "zstd"].contains(&compression) => {
+                    endpoint.set("compression", compression);
+                    format!("http{rest}")
+                }
+                _ => target.to_string(),
+            };
+            endpoint.set("url", target);
+            endpoint.rows_mut("headers").push(Pair {
+                name: "X-Demo".into(),
+                value: "data-streaming".into(),
+            });
+            endpoint
+        }
+    })
+}
+
+/// The hosts the demo stream connects to (the operator named them with `--demo-receiver`,
+/// so the destination check allows them). Nothing when the target does not parse: seeding
+/// reports that.
+pub fn demo_hosts(target: &str) -> Vec<endpoints::destination::Allowed> {
+    demo_endpoint(target)
+        .ok()
+        .and_then(|form| endpoints::EndpointSettings::parse(&form).ok())
+        .map(|settings| settings.endpoint().addresses())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|address| address.host.parse().ok())
+        .collect()
 }
 
 /// Seeds the demo account unless users exist; returns the credentials file in force.

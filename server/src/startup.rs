@@ -251,19 +251,8 @@ impl Application {
 /// operator named), this server's listen address, the resolver.
 fn destination_policy(settings: &Settings, local_addr: SocketAddr) -> DestinationPolicy {
     let mut allowed = settings.allow_destinations.clone();
-    if let Some(host) = settings
-        .demo_receiver
-        .as_deref()
-        .and_then(|url| url::Url::parse(url).ok())
-        .and_then(|url| url.host_str().map(str::to_string))
-        .and_then(|host| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse()
-                .ok()
-        })
-    {
-        allowed.push(host);
+    if let Some(target) = &settings.demo_receiver {
+        allowed.extend(crate::demo::demo_hosts(target));
     }
     let resolver = match settings.destination_dns {
         Some(server) => Resolver::dns_server(server),

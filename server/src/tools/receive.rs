@@ -1,8 +1,11 @@
 //! `data-streaming receive`: a local HTTP endpoint that accepts blocks on any path and
 //! counts their records, printing a line a second (and, for the demo, a sample record).
 //! On a path ending in `/_bulk` it answers as Elasticsearch (two lines a record); on
-//! `/api/v2/logs` as a Datadog logs intake (a JSON array, one log a record). A gzip or zstd
-//! body (`Content-Encoding`) is unpacked first; bytes count what was unpacked.
+//! `/api/v2/logs` as a Datadog logs intake (a JSON array, one log a record); on
+//! `/dataCollectionRules/…` as Azure Monitor's Logs Ingestion API (a JSON array, one object
+//! a record); on `…/insertAll` as BigQuery (one row a record); and on a path ending in
+//! `/token` as an OAuth token endpoint (any client is given a token). A gzip or zstd body
+//! (`Content-Encoding`) is unpacked first; bytes count what was unpacked.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,10 +61,25 @@ async fn take(
     let Some(body) = unpacked else {
         return (StatusCode::BAD_REQUEST, "body does not unpack").into_response();
     };
-    let bulk = uri.path().ends_with("/_bulk");
-    let datadog = uri.path().ends_with("/api/v2/logs");
+    let path = uri.path();
+    if path.ends_with("/token") {
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"token_type":"Bearer","expires_in":3599,"access_token":"receive"}"#,
+        )
+            .into_response();
+    }
+    let bulk = path.ends_with("/_bulk");
+    let datadog = path.ends_with("/api/v2/logs");
+    let azure_monitor = path.contains("/dataCollectionRules/");
+    let bigquery = path.ends_with("/insertAll");
     let records = if datadog {
         memchr::memmem::find_iter(&body, br#"{"ddsource""#).count() as u64
+    } else if bigquery {
+        memchr::memmem::find_iter(&body, br#"{"insertId""#).count() as u64
+    } else if azure_monitor {
+        array_items(&body)
     } else {
         // Lines, the last one with or without its newline.
         let lines = count_newlines(&body) + u64::from(!body.is_empty() && !body.ends_with(b"\n"));
@@ -88,6 +106,17 @@ async fn take(
     if datadog {
         return (StatusCode::ACCEPTED, "{}").into_response();
     }
+    if azure_monitor {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    if bigquery {
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"kind":"bigquery#tableDataInsertAllResponse"}"#,
+        )
+            .into_response();
+    }
     StatusCode::OK.into_response()
 }
 
@@ -98,6 +127,32 @@ fn gunzip(body: &[u8]) -> Option<Vec<u8>> {
         .read_to_end(&mut plain)
         .ok()?;
     Some(plain)
+}
+
+/// The items of a JSON array of objects: the objects that open at its top level.
+fn array_items(body: &[u8]) -> u64 {
+    let (mut depth, mut in_string, mut escaped, mut items) = (0u32, false, false, 0);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                items += u64::from(b == b'{' && depth == 2);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    items
 }
 
 fn count_newlines(body: &[u8]) -> u64 {
@@ -150,5 +205,17 @@ pub async fn run(args: ReceiveArgs) -> Result<(), String> {
             println!("all {records} expected records received");
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn array_items_counts_the_top_level_objects_only() {
+        assert_eq!(
+            super::array_items(br#"[{"a":"}{","b":{"c":[{}]}},{"d":"\"{"}]"#),
+            2
+        );
+        assert_eq!(super::array_items(b"[]"), 0);
     }
 }
