@@ -66,7 +66,7 @@ impl S3Sink {
             .secret_key
             .value()
             .ok_or("Secret Key: its value is not available")?;
-        let sdk = crate::endpoints::aws::sdk_config(
+        let sdk = aws::sdk_config(
             clients,
             settings.host_url.as_str(),
             settings.region.as_str(),
