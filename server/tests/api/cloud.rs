@@ -2,7 +2,8 @@
 //! and BigQuery's insertAll, each tested against a receiver in this file that checks the
 //! sign-in (Entra ID's client-credentials form; the service account's JWT, its signature
 //! verified with the account's public key) and the ingestion call's documented shape, and
-//! answers the documented errors.
+//! answers the documented errors; and Firehose's PutRecordBatch where moto cannot answer
+//! as AWS does (a call that succeeds in part).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -617,5 +618,117 @@ async fn a_key_bigquery_does_not_know_and_a_row_it_refuses_are_visible_errors() 
     assert!(
         holds_failed_blocks(&s, 2).await,
         "both refused blocks are kept"
+    );
+}
+
+/// Firehose's `PutRecordBatch` as documented (JSON 1.1: `X-Amz-Target:
+/// Firehose_20150804.PutRecordBatch`, `{"DeliveryStreamName", "Records": [{"Data":
+/// <base64>}]}`), for what moto cannot do: answer a call that succeeds in part. Records whose
+/// text is in `failing` are answered `ServiceUnavailableException` (`FailedPutCount`) for
+/// their first `failures` sends; the rest are kept. Signatures are not checked here (moto's
+/// test does).
+#[derive(Clone, Default)]
+struct PartialFirehose {
+    kept: Arc<Mutex<Vec<String>>>,
+    /// Records per call, in order.
+    calls: Arc<Mutex<Vec<usize>>>,
+    failing: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl PartialFirehose {
+    async fn start(failing: &[&str], failures: usize) -> (PartialFirehose, String) {
+        let firehose = PartialFirehose::default();
+        *firehose.failing.lock().unwrap() = failing
+            .iter()
+            .map(|text| (text.to_string(), failures))
+            .collect();
+        let app = axum::Router::new()
+            .route("/", axum::routing::post(PartialFirehose::put_record_batch))
+            .with_state(firehose.clone());
+        (firehose, serve(app).await)
+    }
+
+    async fn put_record_batch(
+        State(firehose): State<PartialFirehose>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> Response {
+        use base64::Engine;
+        let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+        let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let records = request["Records"].as_array().cloned().unwrap_or_default();
+        if target != Some("Firehose_20150804.PutRecordBatch")
+            || request["DeliveryStreamName"] != "edge-logs"
+            || records.is_empty()
+            || records.len() > 500
+        {
+            let error = json!({"__type": "InvalidArgumentException", "message": "bad request"});
+            return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+        }
+        firehose.calls.lock().unwrap().push(records.len());
+        let mut failed = 0;
+        let answers: Vec<Value> = records
+            .iter()
+            .map(|record| {
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(record["Data"].as_str().unwrap_or_default())
+                    .unwrap();
+                let text = String::from_utf8(data).unwrap();
+                let text = text.strip_suffix('\n').expect("each record ends in its newline");
+                let mut failing = firehose.failing.lock().unwrap();
+                match failing.get_mut(text) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        failed += 1;
+                        json!({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."})
+                    }
+                    _ => {
+                        firehose.kept.lock().unwrap().push(text.to_string());
+                        json!({"RecordId": format!("rec-{}", firehose.kept.lock().unwrap().len())})
+                    }
+                }
+            })
+            .collect();
+        let answer =
+            json!({"FailedPutCount": failed, "Encrypted": false, "RequestResponses": answers});
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-amz-json-1.1",
+            )],
+            answer.to_string(),
+        )
+            .into_response()
+    }
+}
+
+#[tokio::test]
+async fn a_firehose_call_that_fails_in_part_resends_only_the_failed_records() {
+    let s = setup(2000, Duration::from_secs(1)).await;
+    let rendered: Vec<String> = records(6).iter().map(Value::to_string).collect();
+    // Records 2 and 5 fail three sends, the sink's own three calls; the data plane's retry
+    // of the block then sends only them.
+    let (firehose, url) = PartialFirehose::start(&[&rendered[1], &rendered[4]], 3).await;
+    let mut endpoint = EndpointForm::new(&endpoints::firehose::TYPE);
+    endpoint.set("stream_name", "edge-logs");
+    endpoint.set("region", "us-east-1");
+    endpoint.set("access_key", "AKIAEXAMPLE");
+    endpoint.set("secret_key", "secret");
+    endpoint.set("endpoint_url", &url);
+    save_stream(
+        &s.owner,
+        &stream("Firehose", endpoint, s.domain_id, TEMPLATE),
+    )
+    .await;
+    ingest_events(&s, 6).await;
+
+    let status = wait_for_status(&s, |status| status["records_delivered"] == 6).await;
+    let mut kept = firehose.kept.lock().unwrap().clone();
+    kept.sort();
+    assert_eq!(kept, rendered, "each record once: {status}");
+    assert_eq!(
+        *firehose.calls.lock().unwrap(),
+        [6, 2, 2, 2],
+        "the first call had all six; every later one only the two that failed"
     );
 }
