@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::ElasticsearchSettings;
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
-    read_answer,
+    read_answer, records,
 };
 
 /// How long one `_bulk` may take.
@@ -78,12 +78,7 @@ impl ElasticsearchSink {
     /// The `_bulk` NDJSON body: an action line and a document line per record.
     fn body(block: &OutgoingBlock) -> Bytes {
         let mut body = Vec::with_capacity(block.body.len() + block.records * 64);
-        for (n, record) in block
-            .body
-            .split(|b| *b == b'\n')
-            .filter(|r| !r.is_empty())
-            .enumerate()
-        {
+        for (n, record) in records(block).enumerate() {
             body.extend_from_slice(
                 format!("{{\"create\":{{\"_id\":\"{}-{n}\"}}}}\n", block.id).as_bytes(),
             );

@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use super::SplunkSettings;
 use crate::endpoints::sink::{
     Acknowledged, Clients, DeliveryError, DeliveryFuture, HOP_HEADER, OutgoingBlock, Sink,
-    read_answer, record_host,
+    read_answer, record_host, records,
 };
 
 /// Bytes per HEC request at most (Splunk Cloud's limit per request; Enterprise allows
@@ -64,7 +64,7 @@ impl SplunkSink {
             .map_or(0.0, |d| d.as_millis() as f64 / 1000.0);
         let mut bodies = Vec::new();
         let mut body = Vec::with_capacity(block.body.len().min(MAX_REQUEST_BYTES) + 1024);
-        for record in block.body.split(|b| *b == b'\n').filter(|r| !r.is_empty()) {
+        for record in records(block) {
             let mut envelope = Vec::with_capacity(record.len() + 128);
             envelope.extend_from_slice(format!("{{\"time\":{time:.3},\"host\":").as_bytes());
             match record_host(record) {
