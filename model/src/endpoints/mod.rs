@@ -293,6 +293,21 @@ impl EndpointType {
         move |reason| FieldError::new(format!("endpoint.{key}"), format!("{label} {reason}"))
     }
 
+    /// Its secret field `key`, held in `secret`: stored under the key, entered in
+    /// `endpoint.<key>`, named by the field's label.
+    pub fn secret_field<'a>(
+        &'static self,
+        key: &'static str,
+        secret: &'a mut crate::secret::Secret,
+    ) -> SecretField<'a> {
+        SecretField {
+            key: key.into(),
+            field: format!("endpoint.{key}"),
+            label: self.label_of(key).into(),
+            secret,
+        }
+    }
+
     /// The label of its field `key` (the key itself if it has no such field).
     pub fn label_of(&self, key: &'static str) -> &'static str {
         self.fields

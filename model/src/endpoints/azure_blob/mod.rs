@@ -218,12 +218,7 @@ impl Endpoint for AzureBlobSettings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "sas_token".into(),
-            field: "endpoint.sas_token".into(),
-            label: "SAS Token".into(),
-            secret: &mut self.sas_token,
-        }]
+        vec![TYPE.secret_field("sas_token", &mut self.sas_token)]
     }
 
     fn to_form(&self) -> EndpointForm {

@@ -194,12 +194,7 @@ impl Endpoint for AzureMonitorSettings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "client_secret".into(),
-            field: "endpoint.client_secret".into(),
-            label: "Client Secret".into(),
-            secret: &mut self.client_secret,
-        }]
+        vec![TYPE.secret_field("client_secret", &mut self.client_secret)]
     }
 
     fn to_form(&self) -> EndpointForm {

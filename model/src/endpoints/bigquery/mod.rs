@@ -167,12 +167,7 @@ impl Endpoint for BigQuerySettings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "service_account_key".into(),
-            field: "endpoint.service_account_key".into(),
-            label: TYPE.label_of("service_account_key").into(),
-            secret: &mut self.service_account_key,
-        }]
+        vec![TYPE.secret_field("service_account_key", &mut self.service_account_key)]
     }
 
     fn to_form(&self) -> EndpointForm {

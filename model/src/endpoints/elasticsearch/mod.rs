@@ -122,12 +122,7 @@ impl Endpoint for ElasticsearchSettings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "api_key".into(),
-            field: "endpoint.api_key".into(),
-            label: "API Key".into(),
-            secret: &mut self.api_key,
-        }]
+        vec![TYPE.secret_field("api_key", &mut self.api_key)]
     }
 
     #[cfg(feature = "sink")]

@@ -360,12 +360,7 @@ impl Endpoint for KafkaSettings {
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
         self.sasl
             .iter_mut()
-            .map(|sasl| SecretField {
-                key: "sasl_password".into(),
-                field: "endpoint.sasl_password".into(),
-                label: "SASL Password".into(),
-                secret: &mut sasl.password,
-            })
+            .map(|sasl| TYPE.secret_field("sasl_password", &mut sasl.password))
             .collect()
     }
 

@@ -230,12 +230,7 @@ impl Endpoint for S3Settings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "secret_key".into(),
-            field: "endpoint.secret_key".into(),
-            label: "Secret Key".into(),
-            secret: &mut self.secret_key,
-        }]
+        vec![TYPE.secret_field("secret_key", &mut self.secret_key)]
     }
 
     fn to_form(&self) -> EndpointForm {

@@ -110,12 +110,7 @@ impl Endpoint for SplunkSettings {
     }
 
     fn secrets_mut(&mut self) -> Vec<SecretField<'_>> {
-        vec![SecretField {
-            key: "hec_token".into(),
-            field: "endpoint.hec_token".into(),
-            label: "HEC Token".into(),
-            secret: &mut self.hec_token,
-        }]
+        vec![TYPE.secret_field("hec_token", &mut self.hec_token)]
     }
 
     #[cfg(feature = "sink")]
