@@ -11,6 +11,8 @@ S3S_FS_VERSION=0.14.1
 NISSHI_VERSION=0.8.1
 MOTO_VERSION=5.2.5
 AZURITE_VERSION=3.35.0
+SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 # Test servers from PyPI and npm live here, outside the clone (scripts/services.sh runs them).
 TOOLS="${DS_TOOLS_DIR:-$HOME/.cache/data-streaming/tools}"
 
@@ -73,11 +75,24 @@ if $with_test_tools; then
   fi
   # moto: AWS's APIs (Firehose, and the S3 it delivers to) for the Firehose tests.
   if ! [ -x "$TOOLS/moto-venv/bin/moto_server" ] ||
-    ! "$TOOLS/moto-venv/bin/pip" show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+    ! grep -q "^Version: $MOTO_VERSION$" <<<"$("$TOOLS/moto-venv/bin/pip" show moto 2>/dev/null)"; then
     log "pip install moto[server] $MOTO_VERSION (AWS API server)"
     mkdir -p "$TOOLS"
     python3 -m venv "$TOOLS/moto-venv"
     "$TOOLS/moto-venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  # schemathesis + openapi-spec-validator: the /api/v1 contract checks (scripts/api-check.sh).
+  # (One python call for both versions: `pip show X | grep -q` fails under pipefail, since
+  # pip exits 1 when grep -q closes the pipe early.)
+  api_versions=$("$TOOLS/api-venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("schemathesis"), m.version("openapi-spec-validator"))' 2>/dev/null || true)
+  if ! [ -x "$TOOLS/api-venv/bin/st" ] || ! [ -x "$TOOLS/api-venv/bin/openapi-spec-validator" ] ||
+    [ "$api_versions" != "$SCHEMATHESIS_VERSION $OPENAPI_SPEC_VALIDATOR_VERSION" ]; then
+    log "pip install schemathesis $SCHEMATHESIS_VERSION, openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION (API checks)"
+    mkdir -p "$TOOLS"
+    python3 -m venv "$TOOLS/api-venv"
+    "$TOOLS/api-venv/bin/pip" install -q --disable-pip-version-check \
+      "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
   fi
   # Azurite: Azure Blob Storage's emulator, for the Azure Blob tests.
   if ! grep -qs "\"version\": \"$AZURITE_VERSION\"" "$TOOLS/azurite/node_modules/azurite/package.json"; then

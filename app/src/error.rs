@@ -17,6 +17,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A write that named the revision it read (`If-Match`), which is no longer current.
+    #[error("It was changed since you read it: read it again and retry.")]
+    Stale,
     /// Bad input: names the field and the problem.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -60,6 +63,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
+            AppError::Stale => 412,
             AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::BadCredentials => 401,
             AppError::RateLimited { .. } => 429,

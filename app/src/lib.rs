@@ -152,6 +152,16 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <pages::layout::Protected><pages::account::AccountPage /><pages::home::ServiceCard /></pages::layout::Protected> }
                     />
                     <Route
+                        path=path!("/api-tokens")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::api_tokens::ApiTokensPage /></pages::layout::Protected> }
+                    />
+                    <Route
+                        path=path!("/activity")
+                        ssr=SsrMode::Async
+                        view=|| view! { <pages::layout::Protected><pages::activity::ActivityPage /></pages::layout::Protected> }
+                    />
+                    <Route
                         path=path!("/edge")
                         ssr=SsrMode::Async
                         view=|| view! { <pages::layout::Protected><pages::edge::EdgePage /></pages::layout::Protected> }

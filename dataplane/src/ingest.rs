@@ -107,7 +107,12 @@ pub async fn ingest(
              a stream cannot deliver into a Data Streaming ingest",
         );
     }
-    let Ok(source) = source.parse::<DataSource>() else {
+    // Activity History is written by the service itself, never sent in.
+    let Some(source) = source
+        .parse::<DataSource>()
+        .ok()
+        .filter(|source| source.has_hosts())
+    else {
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown data source: use edge_applications or waf_events",
@@ -243,9 +248,17 @@ pub async fn accept(
                 continue;
             }
         };
-        let Some(host) = fields.host() else {
-            answer.reject(index + 1, "the event has no host".into());
-            continue;
+        let host = if source.has_hosts() {
+            match fields.host() {
+                Some(host) => host,
+                None => {
+                    answer.reject(index + 1, "the event has no host".into());
+                    continue;
+                }
+            }
+        } else {
+            // Its streams take every event (they have no domains).
+            std::borrow::Cow::Borrowed("")
         };
         // Lowercased once (rarely needed): the domain set and the routing both take it.
         let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -253,7 +266,7 @@ pub async fn accept(
         } else {
             host
         };
-        if !routes.domains.contains(host.as_ref()) {
+        if source.has_hosts() && !routes.domains.contains(host.as_ref()) {
             answer.unknown_host += 1;
             continue;
         }
@@ -305,7 +318,7 @@ pub async fn accept(
         }
         answer.accepted += 1;
         if rendered > bounds.rendered_bytes {
-            pipeline.stats().ingest_refused(answer.accepted);
+            count_refused(pipeline, source, answer.accepted);
             return Err(Refusal::now(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
@@ -324,7 +337,7 @@ pub async fn accept(
             account_spool,
             "account spool limit: ingest refused"
         );
-        pipeline.stats().ingest_refused(answer.accepted);
+        count_refused(pipeline, source, answer.accepted);
         return Err(Refusal::later(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -341,7 +354,7 @@ pub async fn accept(
         full.then_some(id)
     }) {
         tracing::warn!(stream_id = full, "spool full: ingest refused");
-        pipeline.stats().ingest_refused(answer.accepted);
+        count_refused(pipeline, source, answer.accepted);
         return Err(Refusal::later(
             StatusCode::SERVICE_UNAVAILABLE,
             "a stream's spool is full (its endpoint is not keeping up): retry later".into(),
@@ -373,7 +386,7 @@ pub async fn accept(
         Ok(taken) => taken,
         Err(e) => {
             tracing::error!(account_id, error = %e, "spool: append failed, request taken by no stream");
-            stats.ingest_refused(answer.accepted);
+            count_refused(pipeline, source, answer.accepted);
             return Err(Refusal::now(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the spool could not be written: nothing of this request was taken, retry".into(),
@@ -388,8 +401,17 @@ pub async fn accept(
         // Counted once taken: a refused request's retry is not counted twice.
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
     }
-    stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
+    if source.has_hosts() {
+        stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
+    }
     Ok(answer)
+}
+
+/// The ingest counters are for events sent in, not for the service's own (Activity History).
+fn count_refused(pipeline: &Pipeline, source: DataSource, accepted: usize) {
+    if source.has_hosts() {
+        pipeline.stats().ingest_refused(accepted);
+    }
 }
 
 /// Whether reading the body stopped at its size limit.

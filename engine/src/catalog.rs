@@ -1,7 +1,7 @@
 //! The data sources, the variables each one offers, the preset templates and sample events.
 //!
-//! Every variable of both sources also gets a small numeric [`VariableId`] (the union of
-//! both catalogues has fewer than 64 names), so the hot path can keep an event's values in
+//! Every variable of every source also gets a small numeric [`VariableId`] (the union of
+//! the catalogues has at most 64 names), so the hot path can keep an event's values in
 //! a flat array and a set of wanted fields in one `u64`.
 
 use std::fmt;
@@ -19,16 +19,24 @@ pub enum DataSource {
     EdgeApplications,
     /// Requests the Web Application Firewall analysed.
     WafEvents,
+    /// The account's configuration changes, written by the service itself (no hosts:
+    /// domains and sampling do not apply).
+    ActivityHistory,
 }
 
 impl DataSource {
-    pub const ALL: [DataSource; 2] = [DataSource::EdgeApplications, DataSource::WafEvents];
+    pub const ALL: [DataSource; 3] = [
+        DataSource::EdgeApplications,
+        DataSource::WafEvents,
+        DataSource::ActivityHistory,
+    ];
 
     /// The stable identifier used in APIs and storage.
     pub fn as_str(self) -> &'static str {
         match self {
             DataSource::EdgeApplications => "edge_applications",
             DataSource::WafEvents => "waf_events",
+            DataSource::ActivityHistory => "activity_history",
         }
     }
 
@@ -37,6 +45,7 @@ impl DataSource {
         match self {
             DataSource::EdgeApplications => "Edge Applications",
             DataSource::WafEvents => "WAF Events",
+            DataSource::ActivityHistory => "Activity History",
         }
     }
 
@@ -45,7 +54,14 @@ impl DataSource {
         match self {
             DataSource::EdgeApplications => EDGE_APPLICATIONS_VARIABLES,
             DataSource::WafEvents => WAF_EVENTS_VARIABLES,
+            DataSource::ActivityHistory => ACTIVITY_HISTORY_VARIABLES,
         }
+    }
+
+    /// Whether its events belong to a host (and streams of it pick domains). Events of a
+    /// source without hosts come from the service, never from the ingest API.
+    pub fn has_hosts(self) -> bool {
+        self != DataSource::ActivityHistory
     }
 
     /// Whether `name` (without `$`) is a variable of this source.
@@ -239,7 +255,27 @@ const WAF_EVENTS_VARIABLES: &[Variable] = &[
     var("waf_uri", "URI the WAF analysed."),
 ];
 
-/// The most variables the two catalogues may have together: a [`crate::FieldSet`] is a `u64`.
+const ACTIVITY_HISTORY_VARIABLES: &[Variable] = &[
+    var("time", "When the change was made (RFC 3339, UTC)."),
+    var("request_id", "Unique identifier of the entry."),
+    var("client", "Customer (account) identifier."),
+    var("actor", "Email of the user who made the change."),
+    var("via", "Where it was made: console or api."),
+    var(
+        "action",
+        "What was done, e.g. stream.create, template.update, domain.delete.",
+    ),
+    var(
+        "target",
+        "What it was done to: its kind and id, e.g. stream/12.",
+    ),
+    var(
+        "changes",
+        "The changed fields, each with its old and new value (secrets masked).",
+    ),
+];
+
+/// The most variables the catalogues may have together: a [`crate::FieldSet`] is a `u64`.
 pub const MAX_VARIABLES: usize = 64;
 
 /// A variable of either source, as a small index (see [`VariableId::of`]).
@@ -378,6 +414,12 @@ pub static PRESETS: &[Preset] = &[
         data_source: DataSource::WafEvents,
         variables: WAF_EVENTS_VARIABLES,
     },
+    Preset {
+        id: "activity-history-collector",
+        name: "Activity History Collector",
+        data_source: DataSource::ActivityHistory,
+        variables: ACTIVITY_HISTORY_VARIABLES,
+    },
     // The spec defines it as the Edge Applications request variables plus the `$waf_*` ones,
     // which together are every Edge Applications variable.
     Preset {
@@ -433,11 +475,18 @@ const WAF_EVENTS_SAMPLE: &str = concat!(
     r#""waf_score":"8","waf_server":"shop.example.com","waf_uri":"/search"}"#,
 );
 
+const ACTIVITY_HISTORY_SAMPLE: &str = concat!(
+    r#"{"time":"2026-11-14T12:36:40Z","request_id":"activity-1042","client":"4529r","#,
+    r#""actor":"ana@example.com","via":"api","action":"stream.update","target":"stream/12","#,
+    r#""changes":{"active":{"from":true,"to":false}}}"#,
+);
+
 /// One realistic event of `source` (a JSON object on one line), for tests and benchmarks.
 pub fn sample_event(source: DataSource) -> String {
     match source {
         DataSource::EdgeApplications => EDGE_APPLICATIONS_SAMPLE,
         DataSource::WafEvents => WAF_EVENTS_SAMPLE,
+        DataSource::ActivityHistory => ACTIVITY_HISTORY_SAMPLE,
     }
     .to_owned()
 }
@@ -466,12 +515,13 @@ mod tests {
     fn catalogues_are_complete_and_unique() {
         assert_eq!(DataSource::EdgeApplications.variables().len(), 52);
         assert_eq!(DataSource::WafEvents.variables().len(), 21);
+        assert_eq!(DataSource::ActivityHistory.variables().len(), 8);
         for source in DataSource::ALL {
             let mut names: Vec<_> = source.variables().iter().map(|v| v.name).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), source.variables().len(), "{source}");
-            assert!(source.has_variable("host"));
+            assert_eq!(source.has_variable("host"), source.has_hosts());
             assert!(!source.has_variable("$host"));
         }
         assert!(DataSource::EdgeApplications.has_variable("requestPath"));
@@ -503,6 +553,7 @@ mod tests {
     fn presets_map_every_variable_to_itself() {
         assert_eq!(presets_for(DataSource::EdgeApplications).count(), 2);
         assert_eq!(presets_for(DataSource::WafEvents).count(), 1);
+        assert_eq!(presets_for(DataSource::ActivityHistory).count(), 1);
         for preset in PRESETS {
             let value: serde_json::Value = serde_json::from_str(&preset.template_text()).unwrap();
             let object = value.as_object().unwrap();
@@ -530,5 +581,6 @@ mod tests {
         }
         let edge_size = sample_event(DataSource::EdgeApplications).len();
         assert!((1_400..1_550).contains(&edge_size), "{edge_size} bytes");
+        assert!(!DataSource::ActivityHistory.has_hosts());
     }
 }

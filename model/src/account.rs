@@ -81,6 +81,9 @@ pub struct Member {
 pub struct Domain {
     pub id: i64,
     pub name: String,
+    /// Bumped on every change (the API's ETag).
+    #[serde(default)]
+    pub revision: i64,
 }
 
 /// An ingest token as listed on the console (the token itself is shown once, at creation).
@@ -99,4 +102,44 @@ pub struct IngestToken {
 pub struct CreatedToken {
     pub token: String,
     pub listed: IngestToken,
+}
+
+/// An API token as listed on the console: it acts as its user, with the lower of its own
+/// role and the user's current one (a role change caps it at once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// The first characters, to tell tokens apart.
+    pub prefix: String,
+    /// Whose it is.
+    pub user_email: String,
+    /// What it may do now: its role, capped by its user's.
+    pub role: Role,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// An API token just created: the only time its secret value is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub listed: ApiToken,
+}
+
+impl Role {
+    /// The lower of two roles (viewer < editor < owner).
+    pub fn capped_by(self, other: Role) -> Role {
+        let rank = |role: Role| match role {
+            Role::Viewer => 0,
+            Role::Editor => 1,
+            Role::Owner => 2,
+        };
+        if rank(self) <= rank(other) {
+            self
+        } else {
+            other
+        }
+    }
 }

@@ -17,6 +17,10 @@ pub struct Bounds {
     pub domains: usize,
     /// Ingest tokens per account (`--max-ingest-tokens`).
     pub ingest_tokens: usize,
+    /// Custom templates per account (`--max-templates`).
+    pub templates: usize,
+    /// API tokens per account (`--max-api-tokens`).
+    pub api_tokens: usize,
     /// Custom headers per stream (`--max-headers`).
     pub headers: usize,
     /// Spool bytes over all of an account's streams (`--account-spool-max-bytes`).
@@ -35,6 +39,8 @@ impl Default for Bounds {
             streams: 100,
             domains: 1000,
             ingest_tokens: 100,
+            templates: 100,
+            api_tokens: 100,
             headers: 32,
             account_spool_bytes: 4 << 30,
             min_free_disk_bytes: 1 << 30,
@@ -51,9 +57,14 @@ pub fn count_reached(count: usize, what: &str, setting: &str) -> String {
 impl Bounds {
     /// A custom template's data set within [`Bounds::template_bytes`].
     pub fn check_template(&self, data_set: &str) -> Result<(), crate::FieldError> {
+        self.check_data_set("custom_template", data_set)
+    }
+
+    /// A data set within `--max-template-bytes`, the error naming `field`.
+    pub fn check_data_set(&self, field: &str, data_set: &str) -> Result<(), crate::FieldError> {
         if data_set.len() > self.template_bytes {
             return Err(crate::FieldError::new(
-                "custom_template",
+                field,
                 format!(
                     "Data Set: {} bytes is more than the {} bytes the server allows (--max-template-bytes)",
                     data_set.len(),

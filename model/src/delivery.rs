@@ -93,6 +93,13 @@ pub fn format_utc_millis(unix_millis: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
 }
 
+/// Unix milliseconds as RFC 3339 in UTC, to the millisecond (`2026-11-14T12:00:01.250Z`).
+pub fn rfc3339_utc(unix_millis: i64) -> String {
+    let (y, mo, d, h, mi, s) = utc_fields(unix_millis.div_euclid(1000));
+    let ms = unix_millis.rem_euclid(1000);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
 /// What "Test endpoint" sent and what the endpoint answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EndpointTestResult {

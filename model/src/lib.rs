@@ -9,7 +9,9 @@
 //!   registry (`endpoints/mod.rs`) is the only place that lists the types.
 //! - [`secret`]: a secret field's value, generic over endpoint types (sealed by storage,
 //!   never sent to the browser).
-//! - [`account`]: users, roles, domains and ingest tokens as the console shows them.
+//! - [`template`]: custom templates, rows of their own that streams share.
+//! - [`account`]: users, roles, domains, ingest and API tokens as the console shows them.
+//! - [`activity`]: the history of configuration changes.
 //! - [`bounds`]: the operator's bounds on what a request or an account may cost.
 //! - [`delivery`]: what the data plane reports back: status, attempts, counts, spool depth.
 
@@ -33,19 +35,24 @@ macro_rules! string_serde {
 }
 
 pub mod account;
+pub mod activity;
 pub mod bounds;
 pub mod delivery;
 pub mod endpoints;
 pub mod field;
 pub mod secret;
 pub mod stream;
+pub mod template;
 
-pub use account::{CreatedToken, CurrentUser, Domain, IngestToken, Member, Role};
+pub use account::{
+    ApiToken, CreatedApiToken, CreatedToken, CurrentUser, Domain, IngestToken, Member, Role,
+};
+pub use activity::{ActivityEntry, Via};
 pub use bounds::Bounds;
 pub use delivery::{
     AttemptOutcome, DeliveryAttempt, DeliveryStatus, EdgeInput, EdgeInputStatus, EdgeOutcome,
     EdgeStatus, EndpointTestResult, MetricPoint, SpoolDepth, StreamDashboard, StreamSummary,
-    format_utc_millis, utc_fields,
+    format_utc_millis, rfc3339_utc, utc_fields,
 };
 pub use endpoints::{EndpointForm, EndpointSettings, EndpointType};
 pub use field::{FieldError, FieldErrors};
@@ -53,3 +60,4 @@ pub use secret::Secret;
 pub use stream::{
     CUSTOM_TEMPLATE, Domains, SamplingPercent, StreamConfig, StreamForm, StreamName, TemplateChoice,
 };
+pub use template::{CustomTemplate, ParsedTemplate, TemplateForm, TemplateName};

@@ -192,7 +192,11 @@ impl StreamForm {
             errors.check(StreamName::parse(&self.name).map_err(|m| FieldError::new("name", m)));
         let data_source = errors.check(self.data_source());
         let template = data_source.and_then(|source| errors.check(self.template_choice(source)));
-        let domains = self.domains(&mut errors);
+        // A source without hosts (Activity History) has no domains to choose.
+        let domains = match data_source {
+            Some(source) if !source.has_hosts() => Some(None),
+            _ => self.domains(&mut errors).map(Some),
+        };
         let endpoint = match EndpointSettings::parse(&self.endpoint) {
             Ok(endpoint) => Some(endpoint),
             Err(list) => {
@@ -209,7 +213,7 @@ impl StreamForm {
                         name,
                         data_source,
                         template: choice,
-                        domains: Some(domains),
+                        domains,
                         endpoint,
                         active: self.active,
                     },
@@ -230,9 +234,12 @@ impl StreamForm {
     }
 
     fn data_source(&self) -> Result<DataSource, FieldError> {
-        self.data_source
-            .parse::<DataSource>()
-            .map_err(|_| FieldError::new("data_source", "Choose Edge Applications or WAF Events"))
+        self.data_source.parse::<DataSource>().map_err(|_| {
+            FieldError::new(
+                "data_source",
+                "Choose Edge Applications, WAF Events or Activity History",
+            )
+        })
     }
 
     /// The choice and its compiled template (a new custom template has id 0 until saved).

@@ -228,7 +228,7 @@ pub async fn seed(
     let parsed = stream
         .parse()
         .map_err(|errors| format!("--demo-receiver: {}", errors[0].message))?;
-    db.save_stream(owner.account_id, None, &parsed, secrets)
+    db.save_stream(owner.account_id, None, &parsed, secrets, None)
         .await
         .map_err(|e| e.to_string())?;
     write_private(

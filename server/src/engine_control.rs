@@ -52,6 +52,28 @@ impl EngineControl for Engine {
         Box::pin(async move { pipeline.check_destination(&endpoint).await })
     }
 
+    fn publish_activity(
+        &self,
+        account_id: i64,
+        event: Vec<u8>,
+    ) -> EngineFuture<Result<(), String>> {
+        let pipeline = self.pipeline.clone();
+        Box::pin(async move {
+            let answer = dataplane::ingest::accept(
+                &pipeline,
+                account_id,
+                engine::DataSource::ActivityHistory,
+                &event,
+            )
+            .await
+            .map_err(|refusal| refusal.message)?;
+            match answer.rejected.first() {
+                None => Ok(()),
+                Some(line) => Err(format!("the entry was refused: {}", line.reason)),
+            }
+        })
+    }
+
     fn test_endpoint(
         &self,
         template: engine::Template,

@@ -250,6 +250,24 @@ pub struct Settings {
     )]
     pub max_ingest_tokens: usize,
 
+    /// Custom templates per account.
+    #[arg(
+        long,
+        env = "DS_MAX_TEMPLATES",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub max_templates: usize,
+
+    /// API tokens per account.
+    #[arg(
+        long,
+        env = "DS_MAX_API_TOKENS",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub max_api_tokens: usize,
+
     /// Custom headers per stream.
     #[arg(long, env = "DS_MAX_HEADERS", default_value_t = 32, value_name = "N")]
     pub max_headers: usize,
@@ -322,6 +340,8 @@ impl Settings {
             streams: self.max_streams,
             domains: self.max_domains,
             ingest_tokens: self.max_ingest_tokens,
+            templates: self.max_templates,
+            api_tokens: self.max_api_tokens,
             headers: self.max_headers,
             account_spool_bytes: self.account_spool_max_bytes,
             min_free_disk_bytes: self.min_free_disk,

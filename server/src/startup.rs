@@ -161,39 +161,38 @@ impl Application {
                 .as_deref()
                 .map(|t| storage::tokens::token_hash(t.trim()).into()),
         };
-        let router = router(
-            AppState {
-                leptos_options,
-                db,
-                sign_in_limiter: SignInLimiter::default(),
-                passwords,
-                session_lifetime: settings.session_lifetime,
-                secrets,
-                engine: Arc::new(Engine {
-                    pipeline: pipeline.clone(),
-                    edge_listeners,
-                }),
-                bounds: settings.bounds(),
-            },
-            settings.secure_cookies,
-        )
-        .merge(ingest_router(IngestState::new(
-            pipeline.clone(),
-            IngestLimits {
-                max_body: settings.ingest_max_body,
-                read_timeout: settings.ingest_read_timeout,
-                max_concurrent: settings.ingest_max_concurrent as usize,
-            },
-        )))
-        .merge(routes::operations_router(operations))
-        // 5xx answers are logged at WARN here: the handlers log real faults themselves at
-        // ERROR, and a full spool's 503 is the stated policy, not a fault.
-        .layer(
-            TraceLayer::new_for_http()
-                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
-        )
-        // After the request log: its path holds an ingest token.
-        .merge(modsecurity_router(edge));
+        let state = AppState {
+            leptos_options,
+            db,
+            sign_in_limiter: SignInLimiter::default(),
+            passwords,
+            session_lifetime: settings.session_lifetime,
+            secrets,
+            engine: Arc::new(Engine {
+                pipeline: pipeline.clone(),
+                edge_listeners,
+            }),
+            bounds: settings.bounds(),
+        };
+        let router = router(state.clone(), settings.secure_cookies)
+            .merge(api_router(state))
+            .merge(ingest_router(IngestState::new(
+                pipeline.clone(),
+                IngestLimits {
+                    max_body: settings.ingest_max_body,
+                    read_timeout: settings.ingest_read_timeout,
+                    max_concurrent: settings.ingest_max_concurrent as usize,
+                },
+            )))
+            .merge(routes::operations_router(operations))
+            // 5xx answers are logged at WARN here: the handlers log real faults themselves at
+            // ERROR, and a full spool's 503 is the stated policy, not a fault.
+            .layer(
+                TraceLayer::new_for_http()
+                    .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+            )
+            // After the request log: its path holds an ingest token.
+            .merge(modsecurity_router(edge));
         let mut demo_edge = None;
         if let Some(credentials) = demo_credentials
             && settings.demo_rate > 0
@@ -340,6 +339,15 @@ fn console_body_limit(bounds: &model::Bounds) -> usize {
         .template_bytes
         .saturating_mul(6)
         .saturating_add(1024 * 1024)
+}
+
+/// The automation API: token-authenticated, so outside the console's sessions and CSRF
+/// guard; bodies are bounded like the console's.
+fn api_router(state: AppState) -> Router {
+    let limit = console_body_limit(&state.bounds);
+    let (api, _document) = crate::api::router();
+    api.layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        .with_state(state)
 }
 
 /// The ingest API: token-authenticated, so outside the console's sessions and CSRF guard.

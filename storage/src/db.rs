@@ -26,6 +26,12 @@ pub enum DbError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
+    /// A write that named a revision (the API's `If-Match`) found another one.
+    #[error("changed since it was read")]
+    Stale,
+    /// A delete refused while other objects use it (their names).
+    #[error("{what} is used by {}", .by.join(", "))]
+    InUse { what: &'static str, by: Vec<String> },
     /// Input that only the database can refuse (a stored secret that is not there, a
     /// custom template that is gone), naming its field.
     #[error("{}", .0.message)]

@@ -2,17 +2,22 @@
 //! console and the data plane alike.
 //!
 //! Layout: [`db`] connects and migrates (`migrations/{sqlite,postgres}`); then one file
-//! per object, each query naming its account: [`users`], [`domains`], [`tokens`] (ingest
-//! tokens, stored as SHA-256), [`streams`] (typed configurations and custom templates,
-//! secrets sealed with [`secrets`]); and what the data plane writes back: [`status`]
-//! (last delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log).
+//! per object, each query naming its account: [`users`], [`api_tokens`] (a user's, with
+//! a role capped by the user's), [`domains`], [`tokens`] (ingest tokens, stored as
+//! SHA-256), [`templates`] (custom templates, shared by streams), [`streams`] (typed
+//! configurations, secrets sealed with [`secrets`]), [`activity`] (the history of
+//! configuration changes); and what the data plane writes back: [`status`] (last
+//! delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log).
 
+pub mod activity;
+pub mod api_tokens;
 pub mod db;
 pub mod domains;
 pub mod secrets;
 pub mod status;
 pub mod streams;
 pub mod telemetry;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 

@@ -23,6 +23,8 @@ pub struct StreamRecord {
     pub config: StreamConfig,
     /// The data set of its custom template (`None` with a preset).
     pub custom_data_set: Option<String>,
+    /// Bumped on every change (the API's ETag).
+    pub revision: i64,
 }
 
 impl StreamRecord {
@@ -132,7 +134,7 @@ fn open_secrets(
 
 const STREAM_COLUMNS: &str = "s.id, s.account_id, s.name, s.data_source, s.template, \
      s.template_id, t.data_set, s.all_domains, s.sampling, s.endpoint_type, s.endpoint_config, \
-     s.endpoint_secrets, s.active";
+     s.endpoint_secrets, s.active, s.revision";
 const STREAM_TABLES: &str =
     "streams s LEFT JOIN templates t ON t.id = s.template_id AND t.account_id = s.account_id";
 
@@ -183,18 +185,20 @@ impl Db {
             Domains::List(domain_ids)
         };
         let name: String = row.try_get("name")?;
+        let data_source = data_source(row)?;
         Ok(StreamRecord {
             id: row.try_get("id")?,
             account_id: row.try_get("account_id")?,
             config: StreamConfig {
                 name: StreamName::parse(&name).map_err(DbError::Corrupt)?,
-                data_source: data_source(row)?,
+                data_source,
                 template: template_choice(row)?,
-                domains: Some(domains),
+                domains: data_source.has_hosts().then_some(domains),
                 endpoint,
                 active: row.try_get::<i64, _>("active")? != 0,
             },
             custom_data_set: row.try_get("data_set")?,
+            revision: row.try_get("revision")?,
         })
     }
 
@@ -306,18 +310,26 @@ impl Db {
     }
 
     /// Creates (`id` None) or updates a parsed stream; returns its id. Secrets left blank
-    /// are the saved ones (same destination only); a new custom template gets its own row.
+    /// are the saved ones (same destination only); a new custom template gets its own row,
+    /// a custom template without a data set is linked as it is. An update changes only the
+    /// revision it read (`expected_revision`, when given, must be it): else `Stale`.
     pub async fn save_stream(
         &self,
         account_id: i64,
         id: Option<i64>,
         parsed: &ParsedStream,
         secrets: &SecretBox,
+        expected_revision: Option<i64>,
     ) -> Result<i64, DbError> {
         let saved = match id {
             Some(id) => Some(self.stream(account_id, id, secrets).await?),
             None => None,
         };
+        if let (Some(expected), Some(saved)) = (expected_revision, &saved)
+            && expected != saved.revision
+        {
+            return Err(DbError::Stale);
+        }
         let mut config = parsed.config.clone();
         fill_stored_secrets(
             &mut config.endpoint,
@@ -357,8 +369,8 @@ impl Db {
             (TemplateChoice::Custom(template_id), Some(data_set)) if *template_id != 0 => {
                 expect_row(
                     sqlx::query(
-                        "UPDATE templates SET data_source = $1, data_set = $2, updated_at = $3 \
-                         WHERE account_id = $4 AND id = $5",
+                        "UPDATE templates SET data_source = $1, data_set = $2, updated_at = $3, \
+                         revision = revision + 1 WHERE account_id = $4 AND id = $5",
                     )
                     .bind(config.data_source.as_str())
                     .bind(data_set)
@@ -375,6 +387,31 @@ impl Db {
                     ))
                 })?;
                 Some(*template_id)
+            }
+            (TemplateChoice::Custom(template_id), None) => {
+                let found = sqlx::query(
+                    "SELECT data_source FROM templates WHERE account_id = $1 AND id = $2",
+                )
+                .bind(account_id)
+                .bind(template_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let source: Option<String> = found.map(|r| r.try_get("data_source")).transpose()?;
+                match source {
+                    Some(source) if source == config.data_source.as_str() => Some(*template_id),
+                    Some(_) => {
+                        return Err(DbError::InvalidField(FieldError::new(
+                            "template_id",
+                            format!("This template is not for {}", config.data_source.label()),
+                        )));
+                    }
+                    None => {
+                        return Err(DbError::InvalidField(FieldError::new(
+                            "template_id",
+                            "No template of the account has this id",
+                        )));
+                    }
+                }
             }
             (TemplateChoice::Custom(_), Some(data_set)) => Some(
                 sqlx::query(
@@ -419,8 +456,9 @@ impl Db {
                 sqlx::query(
                     "UPDATE streams SET name = $1, data_source = $2, template = $3, \
                      template_id = $4, all_domains = $5, sampling = $6, endpoint_type = $7, \
-                     endpoint_config = $8, endpoint_secrets = $9, active = $10, updated_at = $11 \
-                     WHERE account_id = $12 AND id = $13",
+                     endpoint_config = $8, endpoint_secrets = $9, active = $10, updated_at = $11, \
+                     revision = revision + 1 \
+                     WHERE account_id = $12 AND id = $13 AND revision = $14",
                 )
                 .bind(config.name.as_str())
                 .bind(config.data_source.as_str())
@@ -435,10 +473,11 @@ impl Db {
                 .bind(now)
                 .bind(account_id)
                 .bind(id)
+                .bind(saved.as_ref().map_or(0, |s| s.revision))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| DbError::on_unique(e, "a stream with this name"))
-                .and_then(expect_row)?;
+                .and_then(|done| expect_row(done).map_err(|_| DbError::Stale))?;
                 sqlx::query(
                     "DELETE FROM stream_domains WHERE stream_id = $1 \
                      AND stream_id IN (SELECT id FROM streams WHERE account_id = $2)",
@@ -476,7 +515,8 @@ impl Db {
     ) -> Result<(), DbError> {
         expect_row(
             sqlx::query(
-                "UPDATE streams SET active = $1, updated_at = $2 WHERE account_id = $3 AND id = $4",
+                "UPDATE streams SET active = $1, updated_at = $2, revision = revision + 1 \
+                 WHERE account_id = $3 AND id = $4",
             )
             .bind(i64::from(active))
             .bind(now_millis())

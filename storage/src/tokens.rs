@@ -11,12 +11,19 @@ use crate::db::{Db, DbError, expect_row, now_millis};
 use model::IngestToken;
 
 const TOKEN_PREFIX: &str = "dsi_";
+/// API tokens look different, so a leaked one is recognised for what it is.
+pub const API_TOKEN_PREFIX: &str = "dsa_";
 
-/// A new random token (shown once) and its hash (stored).
+/// A new random ingest token (shown once) and its hash (stored).
 pub fn new_token() -> (String, String) {
+    new_token_with_prefix(TOKEN_PREFIX)
+}
+
+/// 256 random bits after `prefix`, and the token's hash.
+pub fn new_token_with_prefix(prefix: &str) -> (String, String) {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = token_hash(&token);
     (token, hash)
 }

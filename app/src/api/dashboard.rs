@@ -11,49 +11,12 @@ pub const DELIVERY_LOG_ROWS: i64 = 200;
 
 #[server(endpoint = "stream_dashboard")]
 pub async fn get_stream_dashboard(id: i64) -> Result<StreamDashboard, AppError> {
-    use crate::backend::db::now_millis;
-    use crate::backend::telemetry::{MINUTE_MS as MINUTE, minute_of};
     use crate::backend::{auth, respond, state};
     respond(
         async {
             let state = state()?;
             let user = auth::require_user(&state).await?;
-            let account_id = user.account_id;
-            let stream = state.db.stream(account_id, id, &state.secrets).await?;
-            let status = state
-                .db
-                .stream_summaries(account_id)
-                .await?
-                .into_iter()
-                .find(|s| s.id == id)
-                .map(|s| s.status)
-                .unwrap_or_default();
-            // Up to the end of the current minute, so the latest counts show.
-            let until = minute_of(now_millis()) + MINUTE;
-            let last_hour = state
-                .db
-                .metric_series(account_id, id, until - 60 * MINUTE, until, MINUTE)
-                .await?;
-            // The end of the current half hour.
-            let day_until = until + (30 * MINUTE - until.rem_euclid(30 * MINUTE)) % (30 * MINUTE);
-            let last_day = state
-                .db
-                .metric_series(
-                    account_id,
-                    id,
-                    day_until - 48 * 30 * MINUTE,
-                    day_until,
-                    30 * MINUTE,
-                )
-                .await?;
-            Ok(StreamDashboard {
-                name: stream.config.name.as_str().to_string(),
-                active: stream.config.active,
-                status,
-                spool: state.engine.spool_depth(id).await,
-                last_hour,
-                last_day,
-            })
+            crate::backend::stream_dashboard(&state, user.account_id, id).await
         }
         .await,
     )

@@ -1,11 +1,13 @@
 //! Server functions: the console's API. Bodies run on the server only; each one checks
 //! the session and the role itself, and names the account in every query.
 
+pub mod activity;
 pub mod auth;
 pub mod dashboard;
 pub mod domains;
 pub mod edge;
 pub mod streams;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 

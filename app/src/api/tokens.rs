@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CreatedToken, IngestToken};
+use crate::model::{ApiToken, CreatedApiToken, CreatedToken, IngestToken};
 
 #[server(endpoint = "list_ingest_tokens")]
 pub async fn list_ingest_tokens() -> Result<Vec<IngestToken>, AppError> {
@@ -20,32 +20,12 @@ pub async fn list_ingest_tokens() -> Result<Vec<IngestToken>, AppError> {
 
 #[server(endpoint = "create_ingest_token")]
 pub async fn create_ingest_token(name: String) -> Result<CreatedToken, AppError> {
-    use crate::backend::{auth, respond, state, tokens};
+    use crate::backend::{activity::Actor, auth, operations, respond, state};
     respond(
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            let name = crate::validation::required("name", &name)?;
-            let count = state.db.ingest_tokens(user.account_id).await?.len();
-            crate::backend::check_count(
-                count,
-                state.bounds.ingest_tokens,
-                "ingest tokens",
-                "--max-ingest-tokens",
-            )?;
-            let (token, hash) = tokens::new_token();
-            let prefix: String = token.chars().take(10).collect();
-            let listed = state
-                .db
-                .create_ingest_token(user.account_id, &name, &hash, &prefix)
-                .await?;
-            crate::backend::apply_configuration(&state, user.account_id).await?;
-            tracing::info!(
-                account_id = user.account_id,
-                token_id = listed.id,
-                "ingest token created"
-            );
-            Ok(CreatedToken { token, listed })
+            operations::create_ingest_token(&state, &Actor::console(&user), &name).await
         }
         .await,
     )
@@ -53,19 +33,68 @@ pub async fn create_ingest_token(name: String) -> Result<CreatedToken, AppError>
 
 #[server(endpoint = "revoke_ingest_token")]
 pub async fn revoke_ingest_token(id: i64) -> Result<(), AppError> {
-    use crate::backend::{auth, respond, state};
+    use crate::backend::{activity::Actor, auth, operations, respond, state};
     respond(
         async {
             let state = state()?;
             let user = auth::require_editor(&state).await?;
-            state.db.revoke_ingest_token(user.account_id, id).await?;
-            crate::backend::apply_configuration(&state, user.account_id).await?;
-            tracing::info!(
-                account_id = user.account_id,
-                token_id = id,
-                "ingest token revoked"
-            );
-            Ok(())
+            operations::revoke_ingest_token(&state, &Actor::console(&user), id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
+    use crate::backend::{auth, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            let tokens = state.db.api_tokens(user.account_id).await?;
+            // Owners see every member's tokens; others their own.
+            Ok(tokens
+                .into_iter()
+                .filter(|t| user.role == crate::model::Role::Owner || t.user_email == user.email)
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// A token acting as the signed-in user with `role` (no higher than theirs) for
+/// `expires_in_days` days; its value is shown once.
+#[server(endpoint = "create_api_token")]
+pub async fn create_api_token(
+    name: String,
+    role: String,
+    expires_in_days: String,
+) -> Result<CreatedApiToken, AppError> {
+    use crate::backend::{activity::Actor, auth, operations, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            let role = role
+                .parse::<crate::model::Role>()
+                .map_err(|e| AppError::invalid("role", e))?;
+            let days = expires_in_days.trim().parse::<u32>().map_err(|_| {
+                AppError::invalid("expires_in_days", "Expiry must be a whole number of days")
+            })?;
+            operations::create_api_token(&state, &Actor::console(&user), &name, role, days).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
+    use crate::backend::{activity::Actor, auth, operations, respond, state};
+    respond(
+        async {
+            let state = state()?;
+            let user = auth::require_user(&state).await?;
+            operations::revoke_api_token(&state, &Actor::console(&user), id).await
         }
         .await,
     )

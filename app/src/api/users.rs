@@ -21,6 +21,7 @@ pub async fn list_members() -> Result<Vec<Member>, AppError> {
 
 #[server(endpoint = "add_member")]
 pub async fn add_member(email: String, role: String, password: String) -> Result<Member, AppError> {
+    use crate::backend::activity::{self, Actor};
     use crate::backend::{auth, respond, state};
     use crate::model::Role;
     use crate::validation;
@@ -39,6 +40,19 @@ pub async fn add_member(email: String, role: String, password: String) -> Result
                 .create_user(owner.account_id, &email, &hash, role)
                 .await?;
             tracing::info!(account_id = owner.account_id, user_id = user.id, %role, "user added");
+            let changes = serde_json::json!({
+                "email": { "from": null, "to": user.email },
+                "role": { "from": null, "to": role },
+            });
+            let target = format!("user/{}", user.id);
+            activity::record(
+                &state,
+                &Actor::console(&owner),
+                "user.create",
+                &target,
+                changes,
+            )
+            .await;
             Ok(user.member())
         }
         .await,
@@ -47,6 +61,7 @@ pub async fn add_member(email: String, role: String, password: String) -> Result
 
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
+    use crate::backend::activity::{self, Actor};
     use crate::backend::{auth, respond, state};
     use crate::model::Role;
     respond(
@@ -60,6 +75,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
                 // Keeps at least one owner: the acting owner stays one.
                 return Err(AppError::invalid("role", "you cannot change your own role"));
             }
+            let before = state.db.user(owner.account_id, user_id).await?;
             if !state
                 .db
                 .set_role_as_owner(owner.account_id, owner.id, user_id, role)
@@ -69,6 +85,18 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
             }
             // Their sessions stay: each request re-reads the role, so it applies at once.
             tracing::info!(account_id = owner.account_id, user_id, %role, "role changed");
+            if before.role != role {
+                let changes = serde_json::json!({ "role": { "from": before.role, "to": role } });
+                let target = format!("user/{user_id}");
+                activity::record(
+                    &state,
+                    &Actor::console(&owner),
+                    "user.update",
+                    &target,
+                    changes,
+                )
+                .await;
+            }
             Ok(())
         }
         .await,
@@ -77,6 +105,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
 
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
+    use crate::backend::activity::{self, Actor};
     use crate::backend::{auth, respond, session_store, state};
     respond(
         async {
@@ -85,6 +114,7 @@ pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
             if user_id == owner.id {
                 return Err(AppError::invalid("user", "you cannot remove yourself"));
             }
+            let before = state.db.user(owner.account_id, user_id).await?;
             if !state
                 .db
                 .delete_user_as_owner(owner.account_id, owner.id, user_id)
@@ -94,6 +124,19 @@ pub async fn remove_member(user_id: i64) -> Result<(), AppError> {
             }
             session_store::end_sessions_of(&state.db, user_id).await?;
             tracing::info!(account_id = owner.account_id, user_id, "user removed");
+            let changes = serde_json::json!({
+                "email": { "from": before.email, "to": null },
+                "role": { "from": before.role, "to": null },
+            });
+            let target = format!("user/{user_id}");
+            activity::record(
+                &state,
+                &Actor::console(&owner),
+                "user.delete",
+                &target,
+                changes,
+            )
+            .await;
             Ok(())
         }
         .await,

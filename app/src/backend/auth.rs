@@ -116,6 +116,12 @@ impl From<DbError> for AppError {
         match e {
             DbError::NotFound => AppError::NotFound,
             DbError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            DbError::Stale => AppError::Stale,
+            DbError::InUse { what, by } => AppError::Conflict(format!(
+                "{} is used by the stream(s) {}: change them first.",
+                capitalized(what),
+                by.join(", ")
+            )),
             other => internal("database", other),
         }
     }
@@ -125,6 +131,14 @@ impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
         internal("session store", e)
     }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The request's session (server functions run inside the axum request).

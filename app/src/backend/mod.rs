@@ -2,7 +2,9 @@
 //! running engine, and the state shared by request handlers and server functions.
 //! Storage is the `storage` crate (re-exported here for the server functions).
 
+pub mod activity;
 pub mod auth;
+pub mod operations;
 pub mod session_store;
 
 pub use storage::{db, secrets, streams, telemetry, tokens, users};
@@ -28,6 +30,10 @@ pub trait EngineControl: Send + Sync {
     fn edge_status(&self, account_id: i64) -> model::EdgeStatus;
     /// The ports the syslog inputs listen on (UDP, TCP); `None` when one is off.
     fn syslog_ports(&self) -> (Option<u16>, Option<u16>);
+    /// Spools an Activity History event (one JSON line) for the account's streams of that
+    /// source; resolves once it is on disk.
+    fn publish_activity(&self, account_id: i64, event: Vec<u8>)
+    -> EngineFuture<Result<(), String>>;
     /// Queues the stream's set-aside blocks again; returns how many.
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).
@@ -84,6 +90,51 @@ pub async fn check_destination(
     } else {
         Err(AppError::InvalidFields(refused))
     }
+}
+
+/// A stream's dashboard: status, what waits in its spool, per-minute figures of the last
+/// hour and per-half-hour ones of the last day.
+pub async fn stream_dashboard(
+    state: &AppState,
+    account_id: i64,
+    id: i64,
+) -> Result<model::StreamDashboard, AppError> {
+    use storage::telemetry::{MINUTE_MS as MINUTE, minute_of};
+    let stream = state.db.stream(account_id, id, &state.secrets).await?;
+    let status = state
+        .db
+        .stream_summaries(account_id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .map(|s| s.status)
+        .unwrap_or_default();
+    // Up to the end of the current minute, so the latest counts show.
+    let until = minute_of(storage::db::now_millis()) + MINUTE;
+    let last_hour = state
+        .db
+        .metric_series(account_id, id, until - 60 * MINUTE, until, MINUTE)
+        .await?;
+    // The end of the current half hour.
+    let day_until = until + (30 * MINUTE - until.rem_euclid(30 * MINUTE)) % (30 * MINUTE);
+    let last_day = state
+        .db
+        .metric_series(
+            account_id,
+            id,
+            day_until - 48 * 30 * MINUTE,
+            day_until,
+            30 * MINUTE,
+        )
+        .await?;
+    Ok(model::StreamDashboard {
+        name: stream.config.name.as_str().to_string(),
+        active: stream.config.active,
+        status,
+        spool: state.engine.spool_depth(id).await,
+        last_hour,
+        last_day,
+    })
 }
 
 /// Refuses one more of something an account holds `count` of, past its bound.

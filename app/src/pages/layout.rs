@@ -24,7 +24,9 @@ pub fn TopBar() -> impl IntoView {
                                     <a href="/fields">"Fields"</a>
                                     <a href="/ingest-tokens">"Ingest"</a>
                                     <a href="/edge">"Edge"</a>
+                                    <a href="/api-tokens">"API"</a>
                                     <Show when=move || is_owner>
+                                        <a href="/activity">"Activity"</a>
                                         <a href="/users">"Users"</a>
                                     </Show>
                                 </nav>

@@ -1,6 +1,8 @@
 //! Pages of the console.
 
 pub mod account;
+pub mod activity;
+pub mod api_tokens;
 pub mod auth;
 pub mod dashboard;
 pub mod domains;

@@ -124,7 +124,9 @@ fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
             <TextField id="stream-name" label="Name" required=true value=name on_input=set_name error=name_error />
 
             <DataSourceAndTemplate form errors />
-            <DomainsField form domains errors />
+            <Show when=move || form.with(|f| f.data_source.parse::<DataSource>().is_ok_and(|s| s.has_hosts()))>
+                <DomainsField form domains=domains.clone() errors />
+            </Show>
             <EndpointFields form errors saved=saved_endpoint />
             <TestEndpointButton form />
 
@@ -274,6 +276,18 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
     };
     let template_error = field_error(errors, "template");
     let custom_error = field_error(errors, "custom_template");
+    // The account's custom templates, offered beside the presets.
+    let saved_templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
+    let saved_for_source = move || {
+        let source = source.get();
+        saved_templates
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(move |t| t.data_source == source)
+            .collect::<Vec<_>>()
+    };
 
     view! {
         <div class="field">
@@ -285,10 +299,12 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
                     form.update(|f| {
                         f.data_source = value;
                         let source = f.data_source.parse::<DataSource>().unwrap_or(DataSource::EdgeApplications);
-                        let fits = f.template == CUSTOM_TEMPLATE
+                        // A saved template is of one source: a new source starts from its preset.
+                        let fits = (f.template == CUSTOM_TEMPLATE && f.custom_template_id.is_none())
                             || engine::Preset::find(&f.template).is_some_and(|p| p.data_source == source);
                         if !fits {
                             f.template = presets_for(source).next().map(|p| p.id.to_string()).unwrap_or_default();
+                            f.custom_template_id = None;
                         }
                     });
                 }
@@ -306,7 +322,22 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
                 aria-describedby="template-error"
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
-                    form.update(|f| f.template = value);
+                    let picked = value
+                        .strip_prefix("template:")
+                        .and_then(|id| id.parse::<i64>().ok())
+                        .and_then(|id| saved_for_source().into_iter().find(|t| t.id == id));
+                    form.update(|f| match picked {
+                        Some(template) => {
+                            f.template = CUSTOM_TEMPLATE.into();
+                            f.custom_template_id = Some(template.id);
+                            f.custom_template = template.data_set;
+                        }
+                        None if value == CUSTOM_TEMPLATE => {
+                            f.template = value;
+                            f.custom_template_id = None;
+                        }
+                        None => f.template = value,
+                    });
                 }
             >
                 {move || {
@@ -315,7 +346,15 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
                         <option value=p.id selected=current == p.id>{p.name}</option>
                     }).collect_view()
                 }}
-                <option value=CUSTOM_TEMPLATE selected=move || is_custom.get()>"Custom Template"</option>
+                <Transition fallback=|| ()>
+                    {move || {
+                        let current = form.with(|f| (f.template == CUSTOM_TEMPLATE).then_some(f.custom_template_id).flatten());
+                        saved_for_source().into_iter().map(|t| view! {
+                            <option value=format!("template:{}", t.id) selected=current == Some(t.id)>{format!("Custom: {}", t.name)}</option>
+                        }).collect_view()
+                    }}
+                </Transition>
+                <option value=CUSTOM_TEMPLATE selected=move || is_custom.get() && form.with(|f| f.custom_template_id.is_none())>"New Custom Template"</option>
             </select>
             <p class="field-error" id="template-error">{template_error}</p>
         </div>
@@ -337,6 +376,9 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
                         }
                     ></textarea>
                     <p class="field-error" id="custom-template-error">{custom_error}</p>
+                    <Show when=move || form.with(|f| f.custom_template_id.is_some())>
+                        <p class="muted">"A saved template: edits here change it for every stream that uses it (Templates page)."</p>
+                    </Show>
                 </div>
                 <aside class="variables" aria-label="Available variables">
                     <h3>"Variables"</h3>

@@ -84,8 +84,9 @@ impl EventGenerator {
     ///
     /// # Panics
     ///
-    /// If `hosts` is empty.
+    /// If `hosts` is empty, or `source` has no hosts (Activity History is the service's own).
     pub fn new(source: DataSource, hosts: Vec<String>, seed: u64) -> EventGenerator {
+        assert!(source.has_hosts(), "{source} events are not edge traffic");
         assert!(!hosts.is_empty(), "the traffic generator needs a host");
         let mut rng = Rng::with_seed(seed);
         let client = format!("{}{}", rng.u32(1_000..10_000), rng.lowercase()).into_boxed_str();
@@ -146,6 +147,7 @@ impl EventGenerator {
                     Detection::draw(&mut self.rng, self.hosts.len(), self.visitors.len());
                 self.write_waf_event(&detection, out);
             }
+            DataSource::ActivityHistory => unreachable!("refused by EventGenerator::new"),
         }
         self.events_written += 1;
     }

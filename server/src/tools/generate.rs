@@ -143,6 +143,12 @@ pub fn read_token(args: &GenerateArgs) -> Result<String, String> {
 }
 
 pub async fn run(args: GenerateArgs) -> Result<(), String> {
+    if !args.source.has_hosts() {
+        return Err(format!(
+            "--source: {} events are written by the service itself",
+            args.source
+        ));
+    }
     let token = read_token(&args)?;
     let endpoint = format!(
         "{}/ingest/{}",

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod anonymous;
+mod automation;
 mod bounds;
 mod cloud;
 mod cloud_servers;
