@@ -6,6 +6,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Db, DbError, now_millis};
 
+/// Entries kept per account: older ones are dropped (checked every 100th entry).
+pub const KEPT_PER_ACCOUNT: i64 = 100_000;
+
 /// A change to record; `changes` is a JSON object with secrets already masked.
 pub struct NewActivity<'a> {
     pub actor: &'a str,
@@ -52,7 +55,32 @@ impl Db {
         .bind(activity.changes)
         .fetch_one(self.pool())
         .await?;
-        entry_from_row(&row)
+        let entry = entry_from_row(&row)?;
+        if entry.id % 100 == 0 {
+            self.drop_old_activity(account_id).await?;
+        }
+        Ok(entry)
+    }
+
+    /// Keeps the account's newest [`KEPT_PER_ACCOUNT`] entries: a tenant changing its
+    /// configuration in a loop cannot grow the table without bound.
+    async fn drop_old_activity(&self, account_id: i64) -> Result<(), DbError> {
+        let oldest_kept = sqlx::query(
+            "SELECT id FROM activity WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2",
+        )
+        .bind(account_id)
+        .bind(KEPT_PER_ACCOUNT - 1)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some(row) = oldest_kept {
+            let id: i64 = row.try_get("id")?;
+            sqlx::query("DELETE FROM activity WHERE account_id = $1 AND id < $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
     }
 
     /// The account's newest entries first, at most `limit`, older than `before` when given.

@@ -27,12 +27,15 @@ pub fn StreamFormPage() -> impl IntoView {
         }
     });
     let domains = Resource::new(|| (), |_| list_domains());
+    let templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match (initial.await, domains.await) {
-                    (Ok(stream), Ok(domains)) => view! { <StreamForm initial=stream domains /> }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => view! {
+                match (initial.await, domains.await, templates.await) {
+                    (Ok(stream), Ok(domains), Ok(templates)) => {
+                        view! { <StreamForm initial=stream domains templates /> }.into_any()
+                    }
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! {
                         <section class="card"><p class="error" role="alert">{e.to_string()}</p></section>
                     }.into_any(),
                 }
@@ -56,7 +59,11 @@ fn field_error(errors: Memo<Vec<FieldError>>, field: impl Into<String>) -> Signa
 }
 
 #[component]
-fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
+fn StreamForm(
+    initial: StreamForm,
+    domains: Vec<Domain>,
+    templates: Vec<crate::model::CustomTemplate>,
+) -> impl IntoView {
     let editing = initial.id.is_some();
     let saved_endpoint = initial.endpoint.clone();
     let form: Form = RwSignal::new(initial.clone());
@@ -123,7 +130,7 @@ fn StreamForm(initial: StreamForm, domains: Vec<Domain>) -> impl IntoView {
 
             <TextField id="stream-name" label="Name" required=true value=name on_input=set_name error=name_error />
 
-            <DataSourceAndTemplate form errors />
+            <DataSourceAndTemplate form errors templates />
             <Show when=move || form.with(|f| f.data_source.parse::<DataSource>().is_ok_and(|s| s.has_hosts()))>
                 <DomainsField form domains=domains.clone() errors />
             </Show>
@@ -245,7 +252,11 @@ fn TextField(
 }
 
 #[component]
-fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl IntoView {
+fn DataSourceAndTemplate(
+    form: Form,
+    errors: Memo<Vec<FieldError>>,
+    templates: Vec<crate::model::CustomTemplate>,
+) -> impl IntoView {
     let source = Memo::new(move |_| {
         form.with(|f| {
             f.data_source
@@ -277,16 +288,15 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
     let template_error = field_error(errors, "template");
     let custom_error = field_error(errors, "custom_template");
     // The account's custom templates, offered beside the presets.
-    let saved_templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
+    let templates = StoredValue::new(templates);
     let saved_for_source = move || {
         let source = source.get();
-        saved_templates
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(move |t| t.data_source == source)
-            .collect::<Vec<_>>()
+        templates.with_value(|all| {
+            all.iter()
+                .filter(|t| t.data_source == source)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
 
     view! {
@@ -346,14 +356,12 @@ fn DataSourceAndTemplate(form: Form, errors: Memo<Vec<FieldError>>) -> impl Into
                         <option value=p.id selected=current == p.id>{p.name}</option>
                     }).collect_view()
                 }}
-                <Transition fallback=|| ()>
-                    {move || {
-                        let current = form.with(|f| (f.template == CUSTOM_TEMPLATE).then_some(f.custom_template_id).flatten());
-                        saved_for_source().into_iter().map(|t| view! {
-                            <option value=format!("template:{}", t.id) selected=current == Some(t.id)>{format!("Custom: {}", t.name)}</option>
-                        }).collect_view()
-                    }}
-                </Transition>
+                {move || {
+                    let current = form.with(|f| (f.template == CUSTOM_TEMPLATE).then_some(f.custom_template_id).flatten());
+                    saved_for_source().into_iter().map(|t| view! {
+                        <option value=format!("template:{}", t.id) selected=current == Some(t.id)>{format!("Custom: {}", t.name)}</option>
+                    }).collect_view()
+                }}
                 <option value=CUSTOM_TEMPLATE selected=move || is_custom.get() && form.with(|f| f.custom_template_id.is_none())>"New Custom Template"</option>
             </select>
             <p class="field-error" id="template-error">{template_error}</p>
