@@ -18,8 +18,7 @@ CREATE TABLE api_tokens (
     token_prefix  TEXT    NOT NULL,
     role          TEXT    NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
     expires_at    BIGINT  NOT NULL,
-    created_at    BIGINT  NOT NULL,
-    last_used_at  BIGINT
+    created_at    BIGINT  NOT NULL
 );
 CREATE INDEX api_tokens_account ON api_tokens (account_id);
 

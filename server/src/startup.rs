@@ -346,7 +346,8 @@ fn console_body_limit(bounds: &model::Bounds) -> usize {
 fn api_router(state: AppState) -> Router {
     let limit = console_body_limit(&state.bounds);
     let (api, _document) = crate::api::router();
-    api.layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+    // The extractors' limit, so an oversized body answers 413 in the API's error shape.
+    api.layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 

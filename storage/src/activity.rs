@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Db, DbError, now_millis};
 
-/// Entries kept per account: older ones are dropped (checked every 100th entry).
+/// Entries kept per account: older ones are dropped as new ones come.
 pub const KEPT_PER_ACCOUNT: i64 = 100_000;
 
 /// A change to record; `changes` is a JSON object with secrets already masked.
@@ -56,9 +56,7 @@ impl Db {
         .fetch_one(self.pool())
         .await?;
         let entry = entry_from_row(&row)?;
-        if entry.id % 100 == 0 {
-            self.drop_old_activity(account_id).await?;
-        }
+        self.drop_old_activity(account_id).await?;
         Ok(entry)
     }
 

@@ -310,8 +310,8 @@ impl Db {
     }
 
     /// Creates (`id` None) or updates a parsed stream; returns its id. Secrets left blank
-    /// are the saved ones (same destination only); a new custom template gets its own row,
-    /// a custom template without a data set is linked as it is. An update changes only the
+    /// are the saved ones (same destination only); a new custom template (id 0) gets its own
+    /// row from the data set, a saved one is linked as it is. An update changes only the
     /// revision it read (`expected_revision`, when given, must be it): else `Stale`.
     pub async fn save_stream(
         &self,
@@ -358,37 +358,10 @@ impl Db {
         );
         let now = now_millis();
         let mut tx = self.pool().begin().await?;
-        // A custom template without its id (not saved yet, or a form that left it out)
-        // is the saved stream's own, if it has one.
-        if let (TemplateChoice::Custom(0), Some(saved)) = (&config.template, &saved)
-            && let TemplateChoice::Custom(saved_id) = saved.config.template
-        {
-            config.template = TemplateChoice::Custom(saved_id);
-        }
+        // A saved template is linked as it is (its data set changes as a template's, through
+        // `update_template`); a new one (id 0) is inserted with the data set.
         let template_id: Option<i64> = match (&config.template, &parsed.custom_data_set) {
-            (TemplateChoice::Custom(template_id), Some(data_set)) if *template_id != 0 => {
-                expect_row(
-                    sqlx::query(
-                        "UPDATE templates SET data_source = $1, data_set = $2, updated_at = $3, \
-                         revision = revision + 1 WHERE account_id = $4 AND id = $5",
-                    )
-                    .bind(config.data_source.as_str())
-                    .bind(data_set)
-                    .bind(now)
-                    .bind(account_id)
-                    .bind(template_id)
-                    .execute(&mut *tx)
-                    .await?,
-                )
-                .map_err(|_| {
-                    DbError::InvalidField(FieldError::new(
-                        "custom_template",
-                        "This custom template no longer exists",
-                    ))
-                })?;
-                Some(*template_id)
-            }
-            (TemplateChoice::Custom(template_id), None) => {
+            (TemplateChoice::Custom(template_id), _) if *template_id != 0 => {
                 let found = sqlx::query(
                     "SELECT data_source FROM templates WHERE account_id = $1 AND id = $2",
                 )
@@ -427,7 +400,13 @@ impl Db {
                 .await?
                 .try_get("id")?,
             ),
-            _ => None,
+            (TemplateChoice::Custom(_), None) => {
+                return Err(DbError::InvalidField(FieldError::new(
+                    "custom_template",
+                    "The Data Set is required for a Custom Template",
+                )));
+            }
+            (TemplateChoice::Preset(_), _) => None,
         };
         let id: i64 = match id {
             None => sqlx::query(

@@ -85,9 +85,12 @@ impl Db {
                 by: current.used_by.into_iter().map(|(_, name)| name).collect(),
             });
         }
+        // The NOT EXISTS: a stream of another source may have linked it since the check.
         let updated = sqlx::query(
             "UPDATE templates SET name = $1, data_source = $2, data_set = $3, updated_at = $4, \
-             revision = revision + 1 WHERE account_id = $5 AND id = $6 AND revision = $7",
+             revision = revision + 1 WHERE account_id = $5 AND id = $6 AND revision = $7 \
+             AND NOT EXISTS (SELECT 1 FROM streams WHERE account_id = $5 AND template_id = $6 \
+             AND data_source <> $2)",
         )
         .bind(template.name.as_str())
         .bind(template.data_source.as_str())

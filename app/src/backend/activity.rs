@@ -71,6 +71,21 @@ pub fn stream_fields(stream: &StreamRecord) -> Fields {
     fields
 }
 
+/// A text longer than this is recorded by its start and its length (a data set may be
+/// 64 KiB: the history keeps what changed, not every byte).
+const RECORDED_TEXT_CHARS: usize = 1000;
+
+fn recorded(value: Option<&Value>) -> Value {
+    match value {
+        Some(Value::String(text)) if text.chars().count() > RECORDED_TEXT_CHARS => {
+            let start: String = text.chars().take(RECORDED_TEXT_CHARS).collect();
+            json!(format!("{start}… ({} bytes)", text.len()))
+        }
+        Some(value) => value.clone(),
+        None => Value::Null,
+    }
+}
+
 /// Each field whose value differs, with `from` and `to` (`null` for a side that is absent).
 pub fn changes(before: Option<&Fields>, after: Option<&Fields>) -> Value {
     let empty = Fields::new();
@@ -79,15 +94,53 @@ pub fn changes(before: Option<&Fields>, after: Option<&Fields>) -> Value {
     for key in before.keys().chain(after.keys()) {
         let (from, to) = (before.get(key), after.get(key));
         if from != to && !changed.contains_key(key) {
-            changed.insert(key.clone(), json!({ "from": from, "to": to }));
+            changed.insert(
+                key.clone(),
+                json!({ "from": recorded(from), "to": recorded(to) }),
+            );
         }
     }
     Value::Object(changed)
 }
 
+/// The values of a stream's secrets, by key (to tell a rotated one; never recorded).
+fn secret_values(stream: &StreamRecord) -> BTreeMap<String, model::Secret> {
+    let mut endpoint = stream.config.endpoint.clone();
+    endpoint
+        .secrets_mut()
+        .into_iter()
+        .map(|field| (field.key, field.secret.clone()))
+        .collect()
+}
+
+/// A stream's changes; a secret given a new value shows as masked on both sides, marked
+/// changed.
+pub fn stream_changes(before: Option<&StreamRecord>, after: Option<&StreamRecord>) -> Value {
+    let mut changed = changes(
+        before.map(stream_fields).as_ref(),
+        after.map(stream_fields).as_ref(),
+    );
+    if let (Some(before), Some(after), Value::Object(map)) = (before, after, &mut changed) {
+        let old = secret_values(before);
+        for (key, value) in secret_values(after) {
+            if old.get(&key).is_some_and(|v| *v != value) {
+                map.insert(
+                    format!("endpoint.{key}"),
+                    json!({ "from": MASKED, "to": format!("{MASKED} (changed)") }),
+                );
+            }
+        }
+    }
+    changed
+}
+
 /// Records a change and sends it to the account's Activity History streams. The change is
 /// made already: a failure here is logged, not the user's error.
 pub async fn record(state: &AppState, actor: &Actor, action: &str, target: &str, changes: Value) {
+    // A save that changed nothing is not a change.
+    if changes.as_object().is_some_and(|c| c.is_empty()) {
+        return;
+    }
     let changes = changes.to_string();
     let entry = state
         .db

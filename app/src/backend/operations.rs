@@ -21,9 +21,33 @@ pub fn require_edit(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Streams of the Activity History source carry the whole history: they are the owners'.
+fn require_stream_role(actor: &Actor, sources: &[engine::DataSource]) -> Result<(), AppError> {
+    require_edit(actor)?;
+    if actor.role != Role::Owner && sources.iter().any(|s| !s.has_hosts()) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
+/// The account's stream `id`, if the actor may change it.
+async fn stream_to_change(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<storage::streams::StreamRecord, AppError> {
+    require_edit(actor)?;
+    let stream = state
+        .db
+        .stream(actor.account_id, id, &state.secrets)
+        .await?;
+    require_stream_role(actor, &[stream.config.data_source])?;
+    Ok(stream)
+}
+
 /// Creates (`id` None) or replaces a stream from its form; `expected_revision` (the API's
-/// `If-Match`) must be the stored one. A custom template whose data set is the stored
-/// one's is linked, not rewritten.
+/// `If-Match`) must be the stored one. A saved custom template the form edited is updated
+/// as a template (its own checks and history entry), then linked; a new one gets a row.
 pub async fn save_stream(
     state: &AppState,
     actor: &Actor,
@@ -34,12 +58,6 @@ pub async fn save_stream(
     require_edit(actor)?;
     let account_id = actor.account_id;
     let mut parsed = super::parse_stream_form(state, form).await?;
-    if let (Some(template_id), Some(data_set)) = (form.custom_template_id, &parsed.custom_data_set)
-        && let Ok(stored) = state.db.template(account_id, template_id).await
-        && &stored.data_set == data_set
-    {
-        parsed.custom_data_set = None;
-    }
     let before = match id {
         Some(id) => Some(state.db.stream(account_id, id, &state.secrets).await?),
         None => {
@@ -48,6 +66,35 @@ pub async fn save_stream(
             None
         }
     };
+    let mut sources = vec![parsed.config.data_source];
+    sources.extend(before.as_ref().map(|b| b.config.data_source));
+    require_stream_role(actor, &sources)?;
+    if let Some(data_set) = parsed.custom_data_set.take() {
+        match form.custom_template_id {
+            Some(template_id) => {
+                let stored = state.db.template(account_id, template_id).await?;
+                if stored.data_set != data_set {
+                    let edited = TemplateForm {
+                        name: stored.name,
+                        data_source: parsed.config.data_source.as_str().to_string(),
+                        data_set,
+                    };
+                    update_template(state, actor, template_id, &edited, Some(stored.revision))
+                        .await?;
+                }
+            }
+            None => {
+                let count = state.db.templates(account_id).await?.len();
+                check_count(
+                    count,
+                    state.bounds.templates,
+                    "custom templates",
+                    "--max-templates",
+                )?;
+                parsed.custom_data_set = Some(data_set);
+            }
+        }
+    }
     let saved = state
         .db
         .save_stream(account_id, id, &parsed, &state.secrets, expected_revision)
@@ -61,7 +108,8 @@ pub async fn save_stream(
             )]));
         }
         Err(DbError::InvalidField(error)) => return Err(AppError::InvalidFields(vec![error])),
-        Err(DbError::NotFound) if id.is_none() => {
+        // The stream itself was found above: what is missing is a chosen domain.
+        Err(DbError::NotFound) => {
             return Err(AppError::InvalidFields(vec![FieldError::new(
                 "domains",
                 "A chosen domain no longer exists",
@@ -70,20 +118,12 @@ pub async fn save_stream(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(account_id, stream_id = id, "stream saved");
-    apply_configuration(state, account_id).await?;
     let after = state.db.stream(account_id, id, &state.secrets).await?;
     let verb = if before.is_some() { "update" } else { "create" };
-    activity::record(
-        state,
-        actor,
-        &format!("stream.{verb}"),
-        &format!("stream/{id}"),
-        activity::changes(
-            before.as_ref().map(activity::stream_fields).as_ref(),
-            Some(&activity::stream_fields(&after)),
-        ),
-    )
-    .await;
+    let changes = activity::stream_changes(before.as_ref(), Some(&after));
+    let target = format!("stream/{id}");
+    activity::record(state, actor, &format!("stream.{verb}"), &target, changes).await;
+    apply_configuration(state, account_id).await?;
     Ok(id)
 }
 
@@ -93,28 +133,25 @@ pub async fn set_stream_active(
     id: i64,
     active: bool,
 ) -> Result<(), AppError> {
-    require_edit(actor)?;
-    let before = state
-        .db
-        .stream(actor.account_id, id, &state.secrets)
-        .await?;
+    let before = stream_to_change(state, actor, id).await?;
     state
         .db
         .set_stream_active(actor.account_id, id, active)
         .await?;
-    apply_configuration(state, actor.account_id).await?;
-    if before.config.active != active {
-        let change = json!({ "active": { "from": before.config.active, "to": active } });
-        activity::record(
-            state,
-            actor,
-            "stream.update",
-            &format!("stream/{id}"),
-            change,
-        )
-        .await;
-    }
-    Ok(())
+    let change = if before.config.active == active {
+        json!({})
+    } else {
+        json!({ "active": { "from": before.config.active, "to": active } })
+    };
+    activity::record(
+        state,
+        actor,
+        "stream.update",
+        &format!("stream/{id}"),
+        change,
+    )
+    .await;
+    apply_configuration(state, actor.account_id).await
 }
 
 /// Deletes a stream. With records still waiting for its endpoint it asks first (409, what
@@ -125,12 +162,8 @@ pub async fn delete_stream(
     id: i64,
     discard_waiting: bool,
 ) -> Result<(), AppError> {
-    require_edit(actor)?;
     // The stream is the account's before anything is asked of the engine.
-    let before = state
-        .db
-        .stream(actor.account_id, id, &state.secrets)
-        .await?;
+    let before = stream_to_change(state, actor, id).await?;
     let waiting = state.engine.spool_depth(id).await;
     if waiting.bytes > 0 && !discard_waiting {
         return Err(AppError::Conflict(format!(
@@ -140,21 +173,21 @@ pub async fn delete_stream(
         )));
     }
     state.db.delete_stream(actor.account_id, id).await?;
-    apply_configuration(state, actor.account_id).await?;
     tracing::info!(
         account_id = actor.account_id,
         stream_id = id,
         "stream deleted"
     );
+    let changes = activity::stream_changes(Some(&before), None);
     activity::record(
         state,
         actor,
         "stream.delete",
         &format!("stream/{id}"),
-        activity::changes(Some(&activity::stream_fields(&before)), None),
+        changes,
     )
     .await;
-    Ok(())
+    apply_configuration(state, actor.account_id).await
 }
 
 /// Queues the blocks the endpoint refused for good again (after the settings were fixed).
@@ -190,10 +223,10 @@ pub async fn create_domain(
     let count = state.db.domains(actor.account_id).await?.len();
     check_count(count, state.bounds.domains, "domains", "--max-domains")?;
     let domain = state.db.create_domain(actor.account_id, &name).await?;
-    apply_configuration(state, actor.account_id).await?;
     let target = format!("domain/{}", domain.id);
     let changes = activity::changes(None, Some(&name_fields(&domain.name)));
     activity::record(state, actor, "domain.create", &target, changes).await;
+    apply_configuration(state, actor.account_id).await?;
     Ok(domain)
 }
 
@@ -221,7 +254,6 @@ pub async fn rename_domain(
         .db
         .rename_domain(actor.account_id, id, &name, expected_revision)
         .await?;
-    apply_configuration(state, actor.account_id).await?;
     let after = domain(state, actor, id).await?;
     if before.name != after.name {
         let changes = activity::changes(
@@ -237,6 +269,7 @@ pub async fn rename_domain(
         )
         .await;
     }
+    apply_configuration(state, actor.account_id).await?;
     Ok(after)
 }
 
@@ -252,7 +285,6 @@ pub async fn delete_domain(state: &AppState, actor: &Actor, id: i64) -> Result<(
         )));
     }
     state.db.delete_domain(actor.account_id, id).await?;
-    apply_configuration(state, actor.account_id).await?;
     let changes = activity::changes(Some(&name_fields(&before.name)), None);
     activity::record(
         state,
@@ -262,6 +294,7 @@ pub async fn delete_domain(state: &AppState, actor: &Actor, id: i64) -> Result<(
         changes,
     )
     .await;
+    apply_configuration(state, actor.account_id).await?;
     Ok(())
 }
 
@@ -286,7 +319,6 @@ pub async fn create_ingest_token(
         .db
         .create_ingest_token(actor.account_id, &name, &hash, &prefix)
         .await?;
-    apply_configuration(state, actor.account_id).await?;
     tracing::info!(
         account_id = actor.account_id,
         token_id = listed.id,
@@ -295,6 +327,7 @@ pub async fn create_ingest_token(
     let changes = activity::changes(None, Some(&name_fields(&listed.name)));
     let target = format!("ingest_token/{}", listed.id);
     activity::record(state, actor, "ingest_token.create", &target, changes).await;
+    apply_configuration(state, actor.account_id).await?;
     Ok(CreatedToken { token, listed })
 }
 
@@ -308,7 +341,6 @@ pub async fn revoke_ingest_token(state: &AppState, actor: &Actor, id: i64) -> Re
         .find(|t| t.id == id)
         .ok_or(AppError::NotFound)?;
     state.db.revoke_ingest_token(actor.account_id, id).await?;
-    apply_configuration(state, actor.account_id).await?;
     tracing::info!(
         account_id = actor.account_id,
         token_id = id,
@@ -317,6 +349,7 @@ pub async fn revoke_ingest_token(state: &AppState, actor: &Actor, id: i64) -> Re
     let changes = activity::changes(Some(&name_fields(&before.name)), None);
     let target = format!("ingest_token/{id}");
     activity::record(state, actor, "ingest_token.revoke", &target, changes).await;
+    apply_configuration(state, actor.account_id).await?;
     Ok(())
 }
 
@@ -382,9 +415,6 @@ pub async fn update_template(
         .db
         .update_template(actor.account_id, id, &parsed, expected_revision)
         .await?;
-    if !before.used_by.is_empty() {
-        apply_configuration(state, actor.account_id).await?;
-    }
     let after = state.db.template(actor.account_id, id).await?;
     let changes = activity::changes(
         Some(&template_fields(&before)),
@@ -398,6 +428,10 @@ pub async fn update_template(
         changes,
     )
     .await;
+    // Its streams render with the new data set from now.
+    if !before.used_by.is_empty() {
+        apply_configuration(state, actor.account_id).await?;
+    }
     Ok(after)
 }
 

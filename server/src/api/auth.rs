@@ -21,8 +21,9 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|token| token.starts_with(storage::tokens::API_TOKEN_PREFIX))
             .ok_or_else(unauthorized)?;
         let hash = storage::tokens::token_hash(token);

@@ -111,10 +111,10 @@ async fn write(
     actor: &app::backend::activity::Actor,
     id: i64,
     input: DomainInput,
-    headers: &HeaderMap,
+    expected_revision: Option<i64>,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
     let domain =
-        operations::rename_domain(state, actor, id, &input.name, if_match(headers)).await?;
+        operations::rename_domain(state, actor, id, &input.name, expected_revision).await?;
     Ok((etag(domain.revision), axum::Json(Domain::from(domain))))
 }
 
@@ -132,7 +132,7 @@ pub async fn replace(
     headers: HeaderMap,
     Body(input): Body<DomainInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    write(&state, &actor, id, input, &headers).await
+    write(&state, &actor, id, input, if_match(&headers)).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/domains/{id}", tag = "domains", operation_id = "patch_domain",
@@ -151,8 +151,10 @@ pub async fn patch(
     Body(patch): Body<serde_json::Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let current = operations::domain(&state, &actor, id).await?;
+    // Without If-Match, still only onto the revision the patch was merged with.
+    let expected = if_match(&headers).or(Some(current.revision));
     let input: DomainInput = merge_patch(&DomainInput { name: current.name }, &patch)?;
-    write(&state, &actor, id, input, &headers).await
+    write(&state, &actor, id, input, expected).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/domains/{id}", tag = "domains", operation_id = "delete_domain",

@@ -130,6 +130,8 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = match &rejection {
         JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        // A body over the limit (413), or one that could not be read.
+        JsonRejection::BytesRejection(_) => rejection.status(),
         _ => StatusCode::BAD_REQUEST,
     };
     let message = rejection.body_text();

@@ -149,6 +149,7 @@ impl Modify for Conventions {
                     add("404", "No such resource in the token's account");
                 }
                 if has_body {
+                    add("413", "The body is larger than the server takes");
                     add("415", "The body is not JSON (Content-Type)");
                     add(
                         "422",
@@ -275,21 +276,21 @@ pub fn etag(revision: i64) -> HeaderMap {
     headers
 }
 
-/// The revision an `If-Match` names: `None` without one (or `*`), `Some(-1)` for one that
-/// names no revision (it matches nothing: 412).
+/// The revision an `If-Match` names: `None` without one (or `*`); else the first strong
+/// tag that is a revision, or `Some(-1)` (it matches nothing: 412). Weak tags never match
+/// (RFC 9110: If-Match compares strongly).
 pub fn if_match(headers: &HeaderMap) -> Option<i64> {
-    let value = headers.get(header::IF_MATCH)?.to_str().unwrap_or("");
-    let value = value.trim();
+    let value = headers.get(header::IF_MATCH)?.to_str().unwrap_or("").trim();
     if value == "*" {
         return None;
     }
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    Some(
-        tag.strip_prefix('"')
+    let revision = value.split(',').find_map(|tag| {
+        tag.trim()
+            .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .and_then(|t| t.parse::<i64>().ok())
-            .unwrap_or(-1),
-    )
+    });
+    Some(revision.unwrap_or(-1))
 }
 
 /// Applies a JSON Merge Patch (RFC 7396) to a resource's current representation.

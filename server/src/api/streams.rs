@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use app::backend::activity::Actor;
 use app::backend::{AppState, DbError, operations};
+use app::error::AppError;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -169,13 +170,55 @@ async fn form_of(
     input: StreamInput,
     stored: BTreeSet<String>,
 ) -> Result<StreamForm, ApiError> {
-    let unmask = |value: String| {
-        if value == MASKED {
-            String::new()
-        } else {
-            value
+    // `********` keeps a stored secret (blank, as on the console's form); anywhere else it
+    // would be taken for the value itself, so it is refused.
+    let mut masked_without_secret = Vec::new();
+    let mut unmask = |key: String, field: String, value: String| {
+        if value != MASKED {
+            return value;
         }
+        if !stored.contains(&key) {
+            masked_without_secret.push(field);
+        }
+        String::new()
     };
+    let values: BTreeMap<String, String> = input
+        .endpoint
+        .fields
+        .into_iter()
+        .map(|(k, v)| {
+            let field = format!("endpoint.{k}");
+            (k.clone(), unmask(k, field, v))
+        })
+        .collect();
+    let lists: BTreeMap<String, Vec<model::endpoints::Pair>> = input
+        .endpoint
+        .lists
+        .into_iter()
+        .map(|(k, rows)| {
+            let rows = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let key = format!("{k}.{}", row.name.trim().to_ascii_lowercase());
+                    let field = format!("endpoint.{k}.{i}.value");
+                    model::endpoints::Pair {
+                        value: unmask(key, field, row.value),
+                        name: row.name,
+                    }
+                })
+                .collect();
+            (k, rows)
+        })
+        .collect();
+    if !masked_without_secret.is_empty() {
+        let message = "******** keeps a stored secret, and none is stored here: give the value";
+        let errors = masked_without_secret
+            .into_iter()
+            .map(|field| model::FieldError::new(field, message))
+            .collect();
+        return Err(AppError::InvalidFields(errors).into());
+    }
     let (template, custom_template_id, custom_template) = match (input.template, input.template_id)
     {
         (Some(_), Some(_)) => {
@@ -218,27 +261,8 @@ async fn form_of(
         sampling: input.sampling.to_string(),
         endpoint: EndpointForm {
             endpoint_type: input.endpoint.endpoint_type,
-            values: input
-                .endpoint
-                .fields
-                .into_iter()
-                .map(|(k, v)| (k, unmask(v)))
-                .collect(),
-            lists: input
-                .endpoint
-                .lists
-                .into_iter()
-                .map(|(k, rows)| {
-                    let rows = rows
-                        .into_iter()
-                        .map(|row| model::endpoints::Pair {
-                            name: row.name,
-                            value: unmask(row.value),
-                        })
-                        .collect();
-                    (k, rows)
-                })
-                .collect(),
+            values,
+            lists,
             stored,
         },
         active: input.active,
@@ -345,11 +369,11 @@ async fn write(
     actor: &Actor,
     current: &StreamRecord,
     input: StreamInput,
-    headers: &HeaderMap,
+    expected_revision: Option<i64>,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
     let stored = current.for_browser().endpoint.stored;
     let form = form_of(state, actor, Some(current.id), input, stored).await?;
-    operations::save_stream(state, actor, Some(current.id), &form, if_match(headers)).await?;
+    operations::save_stream(state, actor, Some(current.id), &form, expected_revision).await?;
     Ok(answer(&record(state, actor, current.id).await?))
 }
 
@@ -367,7 +391,7 @@ pub async fn replace(
     Body(input): Body<StreamInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let current = record(&state, &actor, id).await?;
-    write(&state, &actor, &current, input, &headers).await
+    write(&state, &actor, &current, input, if_match(&headers)).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/streams/{id}", tag = "streams", operation_id = "patch_stream",
@@ -386,7 +410,9 @@ pub async fn patch(
 ) -> Result<impl IntoResponse, ApiError> {
     let current = record(&state, &actor, id).await?;
     let input: StreamInput = merge_patch(&input_of(&current), &patch)?;
-    write(&state, &actor, &current, input, &headers).await
+    // Without If-Match, still only onto the revision the patch was merged with.
+    let expected = if_match(&headers).or(Some(current.revision));
+    write(&state, &actor, &current, input, expected).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

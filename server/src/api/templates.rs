@@ -157,10 +157,10 @@ async fn write(
     actor: &Actor,
     id: i64,
     input: TemplateInput,
-    headers: &HeaderMap,
+    expected_revision: Option<i64>,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
     let template =
-        operations::update_template(state, actor, id, &input.form(), if_match(headers)).await?;
+        operations::update_template(state, actor, id, &input.form(), expected_revision).await?;
     Ok((
         etag(template.revision),
         axum::Json(Template::from(template)),
@@ -181,7 +181,7 @@ pub async fn replace(
     headers: HeaderMap,
     Body(input): Body<TemplateInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    write(&state, &actor, id, input, &headers).await
+    write(&state, &actor, id, input, if_match(&headers)).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/templates/{id}", tag = "templates", operation_id = "patch_template",
@@ -200,13 +200,15 @@ pub async fn patch(
     Body(patch): Body<serde_json::Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let current = state.db.template(actor.account_id, id).await?;
+    // Without If-Match, still only onto the revision the patch was merged with.
+    let expected = if_match(&headers).or(Some(current.revision));
     let current = TemplateInput {
         name: current.name,
         data_source: current.data_source.as_str().to_string(),
         data_set: current.data_set,
     };
     let input: TemplateInput = merge_patch(&current, &patch)?;
-    write(&state, &actor, id, input, &headers).await
+    write(&state, &actor, id, input, expected).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/templates/{id}", tag = "templates", operation_id = "delete_template",

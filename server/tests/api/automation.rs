@@ -65,6 +65,20 @@ impl Api {
         (status, body)
     }
 
+    /// A resource and its `ETag`.
+    async fn read(&self, path: &str) -> (Value, String) {
+        let (status, headers, body) = self.send(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        (body, headers["etag"].to_str().unwrap().to_string())
+    }
+
+    async fn put(&self, path: &str, body: &Value, tag: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .send(reqwest::Method::PUT, path, Some(body), Some(tag))
+            .await;
+        (status, body)
+    }
+
     async fn delete(&self, path: &str) -> (StatusCode, Value) {
         let (status, _, body) = self.send(reqwest::Method::DELETE, path, None, None).await;
         (status, body)
@@ -229,13 +243,8 @@ async fn life_cycle(storage: Storage) {
         replacement.as_object_mut().unwrap().remove(key);
     }
     replacement["name"] = json!("overwritten");
-    let (status, _, stale) = api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/streams/{id}"),
-            Some(&replacement),
-            Some(&created_tag),
-        )
+    let (status, stale) = api
+        .put(&format!("/streams/{id}"), &replacement, &created_tag)
         .await;
     assert_eq!(status, 412, "{stale}");
     let (_, current) = api.get(&format!("/streams/{id}")).await;
@@ -244,14 +253,49 @@ async fn life_cycle(storage: Storage) {
         "the stale write changed nothing"
     );
 
-    // The masked header came back in the patch: the stored secret is still the one sent.
+    // What a GET answered, written back as it is (the header masked), keeps the secret;
+    // the mask toward a new destination is refused (the secret was not saved for it).
+    let (read, tag) = api.read(&format!("/streams/{id}")).await;
+    let mut echoed = read.clone();
+    for key in ["id", "revision"] {
+        echoed.as_object_mut().unwrap().remove(key);
+    }
+    let mut elsewhere = echoed.clone();
+    elsewhere["endpoint"]["fields"]["url"] = json!("http://127.0.0.1:9/other");
+    let (status, refused) = api.put(&format!("/streams/{id}"), &elsewhere, &tag).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["fields"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("endpoint.headers"),
+        "{refused}"
+    );
+    let (status, replaced) = api.put(&format!("/streams/{id}"), &echoed, &tag).await;
+    assert_eq!(status, 200, "{replaced}");
+
+    // The shared template edited through the API: its stream sends the new shape at once.
+    let (_, template_tag) = api.read(&format!("/templates/{template_id}")).await;
+    let edited = json!({ "name": "Hosts", "data_source": "edge_applications",
+                         "data_set": r#"{"id": "$request_id", "uri": "$request_uri"}"# });
+    let (status, body) = api
+        .put(&format!("/templates/{template_id}"), &edited, &template_tag)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = api
+        .put(&format!("/templates/{template_id}"), &edited, &template_tag)
+        .await;
+    assert_eq!(status, 412, "a stale template ETag");
     send_events(&app, &ingest_token, 30..40).await;
-    receiver.wait_for_records(40, Duration::from_secs(10)).await;
+    let records = receiver.wait_for_records(40, Duration::from_secs(10)).await;
+    let last: Value = serde_json::from_str(&records[39]).unwrap();
+    assert_eq!(last, json!({ "id": "req-000039", "uri": "/p?i=39" }));
     assert!(
         receiver
             .accepted()
             .iter()
-            .all(|b| b.headers["x-api-key"] == HEADER_SECRET)
+            .all(|b| b.headers["x-api-key"] == HEADER_SECRET),
+        "the header's secret is the one first sent"
     );
 
     // A template in use cannot be deleted; the stream can, then the template can.
@@ -324,6 +368,12 @@ async fn api_tokens_act_with_the_lower_role_and_go_with_their_user() {
     assert_eq!(viewer_api.get("/domains").await.0, 200);
     let (status, created) = api.post("/domains", &domain).await;
     assert_eq!(status, 201, "{created}");
+    // The history is the owners': an editor can neither read it nor stream it.
+    assert_eq!(api.get("/activity").await.0, 403);
+    let audit = json!({ "name": "Audit", "data_source": "activity_history",
+                        "template": "activity-history-collector",
+                        "endpoint": http_endpoint("http://127.0.0.1:9/") });
+    assert_eq!(api.post("/streams", &audit).await.0, 403);
 
     // The owner makes the editor a viewer: the editor token is capped at once.
     let user_id = member["id"].as_i64().unwrap().to_string();
@@ -420,8 +470,9 @@ async fn the_activity_history_records_console_and_api_changes_and_streams_them()
     );
     assert!(!listed.to_string().contains(HEADER_SECRET));
 
-    // The Audit stream delivers the entries after its creation, as its template renders them.
-    let records = receiver.wait_for_records(3, Duration::from_secs(10)).await;
+    // The Audit stream delivers the entries recorded once it ran, as its template renders
+    // them.
+    let records = receiver.wait_for_records(2, Duration::from_secs(10)).await;
     let records: Vec<Value> = records
         .iter()
         .map(|r| serde_json::from_str(r).unwrap())
@@ -439,13 +490,12 @@ async fn the_activity_history_records_console_and_api_changes_and_streams_them()
     assert_eq!(
         sent,
         [
-            ("stream.create", "api", "owner@acme.test"),
             ("domain.create", "console", "owner@acme.test"),
             ("stream.create", "api", "owner@acme.test"),
         ]
     );
     // The preset sends each value as a string: the changes are a JSON text.
-    let changes: Value = serde_json::from_str(records[1]["changes"].as_str().unwrap()).unwrap();
+    let changes: Value = serde_json::from_str(records[0]["changes"].as_str().unwrap()).unwrap();
     assert_eq!(changes["name"]["to"], HOST);
     assert!(
         records
@@ -560,4 +610,148 @@ async fn the_openapi_document_matches_the_router_and_passes_schemathesis() {
     .await
     .expect("scripts/api-check.sh runs");
     assert!(check.success(), "api-check.sh: {check}");
+}
+
+#[tokio::test]
+async fn one_accounts_token_reaches_nothing_of_another() {
+    let app = spawn_app(Storage::Sqlite).await;
+    let owner = app.set_up_owner("owner@acme.test").await;
+    let api = api_token(&app, &owner, "owner").await;
+    let (_, domain) = api.post("/domains", &json!({ "name": HOST })).await;
+    let (_, template) = api
+        .post(
+            "/templates",
+            &json!({ "name": "T", "data_source": "edge_applications", "data_set": r#"{"h": "$host"}"# }),
+        )
+        .await;
+    let (status, stream) = api
+        .post(
+            "/streams",
+            &json!({ "name": "S", "data_source": "edge_applications", "template_id": template["id"],
+                     "domain_ids": [domain["id"]], "endpoint": http_endpoint("http://127.0.0.1:9/") }),
+        )
+        .await;
+    assert_eq!(status, 201, "{stream}");
+    let (_, token) = api.post("/ingest-tokens", &json!({ "name": "edge" })).await;
+
+    // Another account and its owner, arranged in the database.
+    let other = app.db.create_account("Other").await.unwrap();
+    let hash = app::backend::auth::Passwords::default()
+        .hash(PASSWORD.to_string())
+        .await
+        .unwrap();
+    app.db
+        .create_user(other.id, "eve@other.test", &hash, app::model::Role::Owner)
+        .await
+        .unwrap();
+    let eve = app.sign_in("eve@other.test", PASSWORD).await;
+    let eve_api = api_token(&app, &eve, "owner").await;
+
+    for path in [
+        format!("/streams/{}", stream["id"]),
+        format!("/streams/{}/status", stream["id"]),
+        format!("/streams/{}/deliveries", stream["id"]),
+        format!("/templates/{}", template["id"]),
+        format!("/domains/{}", domain["id"]),
+        format!("/ingest-tokens/{}", token["id"]),
+    ] {
+        assert_eq!(eve_api.get(&path).await.0, 404, "GET {path}");
+    }
+    assert_eq!(
+        eve_api
+            .delete(&format!("/ingest-tokens/{}", token["id"]))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        eve_api
+            .delete(&format!("/streams/{}", stream["id"]))
+            .await
+            .0,
+        404
+    );
+    let (_, listed) = eve_api.get("/streams").await;
+    assert_eq!(listed["page"]["total"], 0);
+    let (_, activity) = eve_api.get("/activity").await;
+    assert_eq!(
+        activity["items"].as_array().unwrap().len(),
+        1,
+        "only Eve's own token: {activity}"
+    );
+
+    // Naming the first account's template or domain in Eve's stream is a field error.
+    let (_, eve_domain) = eve_api
+        .post("/domains", &json!({ "name": "eve.test" }))
+        .await;
+    let borrowed_template = json!({ "name": "X", "data_source": "edge_applications",
+        "template_id": template["id"], "domain_ids": [eve_domain["id"]],
+        "endpoint": http_endpoint("http://127.0.0.1:9/") });
+    let (status, refused) = eve_api.post("/streams", &borrowed_template).await;
+    assert_eq!(
+        (status.as_u16(), refused["fields"][0]["field"].clone()),
+        (422, json!("template_id")),
+        "{refused}"
+    );
+    let borrowed_domain = json!({ "name": "Y", "data_source": "edge_applications",
+        "template": "edge-applications-event-collector", "domain_ids": [domain["id"]],
+        "endpoint": http_endpoint("http://127.0.0.1:9/") });
+    let (status, refused) = eve_api.post("/streams", &borrowed_domain).await;
+    assert_eq!(
+        (status.as_u16(), refused["fields"][0]["field"].clone()),
+        (422, json!("domains")),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_form_never_rewrites_a_shared_template_behind_its_back() {
+    let app = spawn_app(Storage::Sqlite).await;
+    let owner = app.set_up_owner("owner@acme.test").await;
+    let api = api_token(&app, &owner, "owner").await;
+    let (_, domain) = api.post("/domains", &json!({ "name": HOST })).await;
+    let shared = r#"{"h": "$host"}"#;
+    let (_, template) = api
+        .post(
+            "/templates",
+            &json!({ "name": "Shared", "data_source": "edge_applications", "data_set": shared }),
+        )
+        .await;
+    let stream = |name: &str| {
+        json!({ "name": name, "data_source": "edge_applications", "template_id": template["id"],
+                "domain_ids": [domain["id"]], "endpoint": http_endpoint("http://127.0.0.1:9/") })
+    };
+    let (_, first) = api.post("/streams", &stream("First")).await;
+    let (status, _) = api.post("/streams", &stream("Second")).await;
+    assert_eq!(status, 201);
+
+    // The console's form of the first stream, switched to "New Custom Template".
+    let (_, mut form) = owner
+        .call_json("get_stream", &[("id", &first["id"].to_string())])
+        .await;
+    form["custom_template_id"] = Value::Null;
+    form["custom_template"] = json!(r#"{"own": "$request_id"}"#);
+    form["endpoint"]["values"]["url"] = json!("http://127.0.0.1:9/");
+    let form: app::model::StreamForm = serde_json::from_value(form).unwrap();
+    let (status, body) = owner.send_stream("save_stream", &form).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (_, after) = api.get(&format!("/templates/{}", template["id"])).await;
+    assert_eq!(
+        after["data_set"], shared,
+        "the shared template is unchanged"
+    );
+    let used_by: Vec<&str> = after["used_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(used_by, ["Second"]);
+    let (_, first) = api.get(&format!("/streams/{}", first["id"])).await;
+    assert_ne!(first["template_id"], template["id"]);
+    let (_, own) = api
+        .get(&format!("/templates/{}", first["template_id"]))
+        .await;
+    assert_eq!(own["data_set"], r#"{"own": "$request_id"}"#);
 }
