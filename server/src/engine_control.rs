@@ -17,7 +17,7 @@ impl EngineControl for Engine {
         // change half applied.
         let reload = tokio::spawn({
             let pipeline = self.pipeline.clone();
-            async move { pipeline.reload(account_id).await }
+            async move { pipeline.apply(account_id).await }
         });
         Box::pin(async move {
             match reload.await {

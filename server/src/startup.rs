@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::session_store::DbSessionStore;
-use app::backend::{AppState, SignInLimiter, auth};
+use app::backend::{AppState, auth};
 use app::{App, OUTPUT_NAME, shell};
 use axum::Router;
 use axum::routing::post;
@@ -164,7 +164,6 @@ impl Application {
         let state = AppState {
             leptos_options,
             db,
-            sign_in_limiter: SignInLimiter::default(),
             passwords,
             session_lifetime: settings.session_lifetime,
             secrets,

@@ -78,6 +78,8 @@ pub struct Account {
 pub struct Db {
     pool: AnyPool,
     backend: DbBackend,
+    /// For connections outside the pool (Postgres `LISTEN`).
+    url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -118,7 +120,11 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// Applies the pending migrations of this backend.
@@ -132,6 +138,10 @@ impl Db {
 
     pub fn backend(&self) -> DbBackend {
         self.backend
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -7,12 +7,16 @@
 //! SHA-256), [`templates`] (custom templates, shared by streams), [`streams`] (typed
 //! configurations, secrets sealed with [`secrets`]), [`activity`] (the history of
 //! configuration changes); and what the data plane writes back: [`status`] (last
-//! delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log).
+//! delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log);
+//! [`notify`] tells the other instances on one PostgreSQL that a configuration changed,
+//! [`limits`] keeps the sign-in limiter's counts where they all see them.
 
 pub mod activity;
 pub mod api_tokens;
 pub mod db;
 pub mod domains;
+pub mod limits;
+pub mod notify;
 pub mod secrets;
 pub mod status;
 pub mod streams;

@@ -74,7 +74,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 .ok()
                 .map(|ConnectInfo(addr)| addr.ip());
             // Taken before the password is checked: parallel guesses cannot pass the limit.
-            state.sign_in_limiter.take_attempt(&email, address)?;
+            auth::SignInLimiter::take_attempt(&state.db, &email, address).await?;
             let user = state.db.user_by_email(&email).await?;
             let verified = state
                 .passwords
@@ -84,7 +84,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 tracing::info!("sign-in refused: wrong email or password");
                 return Err(AppError::BadCredentials);
             };
-            state.sign_in_limiter.succeeded(&email, address);
+            auth::SignInLimiter::succeeded(&state.db, &email, address).await?;
             auth::start_session(&auth::session().await?, user.id, user.account_id).await?;
             tracing::info!(user_id = user.id, account_id = user.account_id, "signed in");
             Ok(())

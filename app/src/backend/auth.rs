@@ -1,17 +1,16 @@
 //! Passwords, sessions and permission checks for server functions.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use tower_sessions::Session;
 
-use super::{AppState, DbError};
+use super::{AppState, Db, DbError};
 use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
 
@@ -245,19 +244,14 @@ pub async fn require_owner(state: &AppState) -> Result<CurrentUser, AppError> {
 /// pass the limit) and given back when it succeeds. There is no per-email lock across
 /// addresses: a flood of wrong passwords from elsewhere never locks the real user out of
 /// their own address; guessing one email from many addresses stays bounded by the
-/// addresses and by the hashing bound (SECURITY.md).
-#[derive(Clone, Default)]
-pub struct SignInLimiter {
-    attempts: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
-}
+/// addresses and by the hashing bound (SECURITY.md). The counts are in the database
+/// (`storage::limits`), shared by every instance on it.
+pub struct SignInLimiter;
 
 impl SignInLimiter {
     pub const WINDOW: Duration = Duration::from_secs(300);
     pub const MAX_PER_EMAIL_AND_ADDRESS: u32 = 5;
     pub const MAX_PER_ADDRESS: u32 = 20;
-    /// Keys remembered at most (a bound on memory, whatever the callers send); when full,
-    /// new keys wait for the window to free room.
-    pub const MAX_KEYS: usize = 100_000;
 
     fn keys(email: &str, address: Option<IpAddr>) -> [(String, u32); 2] {
         let address = address.map(|a| a.to_string()).unwrap_or_default();
@@ -272,64 +266,34 @@ impl SignInLimiter {
 
     /// Takes one attempt, or `Err(RateLimited)` while either key has used up its attempts
     /// in the window (nothing taken then).
-    pub fn take_attempt(&self, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
-        let now = Instant::now();
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        attempts.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
+    pub async fn take_attempt(
+        db: &Db,
+        email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), AppError> {
+        let window = Self::WINDOW.as_millis() as i64;
         let keys = Self::keys(email, address);
-        let refused = keys.iter().find_map(|(key, max)| match attempts.get(key) {
-            Some((start, count)) if count >= max => Some(*start),
-            None if attempts.len() >= Self::MAX_KEYS => Some(now),
-            _ => None,
-        });
-        if let Some(start) = refused {
-            let left = Self::WINDOW.saturating_sub(now.duration_since(start));
-            return Err(AppError::RateLimited {
-                retry_after_secs: left.as_secs().max(1),
-            });
+        match db
+            .take_sign_in_attempt(&keys, storage::db::now_millis(), window)
+            .await?
+        {
+            None => Ok(()),
+            Some(left_ms) => Err(AppError::RateLimited {
+                retry_after_secs: (left_ms as u64).div_ceil(1000).max(1),
+            }),
         }
-        for (key, _) in keys {
-            attempts.entry(key).or_insert((now, 0)).1 += 1;
-        }
-        Ok(())
     }
 
     /// The attempt was right: this email and address start afresh.
-    pub fn succeeded(&self, email: &str, address: Option<IpAddr>) {
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+    pub async fn succeeded(db: &Db, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
         let [(pair, _), _] = Self::keys(email, address);
-        attempts.remove(&pair);
+        Ok(db.forget_sign_in_attempts(&pair).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limiter_blocks_after_max_attempts_per_email_and_address() {
-        let limiter = SignInLimiter::default();
-        let addr = Some("127.0.0.1".parse().unwrap());
-        for _ in 0..SignInLimiter::MAX_PER_EMAIL_AND_ADDRESS {
-            assert!(limiter.take_attempt("a@x.io", addr).is_ok());
-        }
-        match limiter.take_attempt("a@x.io", addr) {
-            Err(AppError::RateLimited { retry_after_secs }) => {
-                assert!(retry_after_secs > 0 && retry_after_secs <= 300)
-            }
-            other => panic!("expected RateLimited, got {other:?}"),
-        }
-        assert!(
-            limiter.take_attempt("b@x.io", addr).is_ok(),
-            "other emails are not limited"
-        );
-        assert!(
-            limiter
-                .take_attempt("a@x.io", Some("127.0.0.2".parse().unwrap()))
-                .is_ok(),
-            "the same email from another address is not limited"
-        );
-    }
 
     #[tokio::test]
     async fn argon2id_round_trip_and_unknown_user() {

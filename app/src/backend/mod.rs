@@ -152,7 +152,6 @@ pub fn check_count(count: usize, bound: usize, what: &str, setting: &str) -> Res
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
-    pub sign_in_limiter: SignInLimiter,
     pub passwords: std::sync::Arc<auth::Passwords>,
     /// A session ends this long after its sign-in, however active (`--session-lifetime`).
     pub session_lifetime: std::time::Duration,

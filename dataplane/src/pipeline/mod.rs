@@ -62,6 +62,8 @@ struct Inner {
     workers: Mutex<HashMap<i64, StreamWorker>>,
     /// Reloads run one at a time, each reading the latest configuration.
     reloading: tokio::sync::Mutex<()>,
+    /// This process among the instances on one database (configuration notifications).
+    instance: String,
 }
 
 #[derive(Clone)]
@@ -95,12 +97,55 @@ impl Pipeline {
                 tokens: RwLock::default(),
                 workers: Mutex::default(),
                 reloading: tokio::sync::Mutex::new(()),
+                instance: uuid::Uuid::new_v4().simple().to_string(),
             }),
         };
-        for account_id in pipeline.inner.db.account_ids().await? {
-            pipeline.reload(account_id).await?;
+        // Listening before the first load: a change made meanwhile is not missed.
+        let changes = pipeline
+            .inner
+            .db
+            .configuration_changes(&pipeline.inner.instance)
+            .await?;
+        pipeline.reload_all().await?;
+        if let Some(changes) = changes {
+            tokio::spawn(pipeline.clone().follow(changes));
         }
         Ok(pipeline)
+    }
+
+    async fn reload_all(&self) -> Result<(), DbError> {
+        for account_id in self.inner.db.account_ids().await? {
+            self.reload(account_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies the changes other instances on the database made (Postgres), within the
+    /// time a notification takes.
+    async fn follow(self, mut changes: storage::notify::ConfigurationChanges) {
+        loop {
+            let reloaded = match changes.next().await {
+                Ok(storage::notify::Change::Account(account_id)) => self.reload(account_id).await,
+                Ok(storage::notify::Change::Everything) => self.reload_all().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "configuration notifications: retrying in 1 s");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = reloaded {
+                tracing::error!(error = %e, "a change from another instance not applied");
+            }
+        }
+    }
+
+    /// Applies a change made here: reloads the account, then tells the other instances.
+    pub async fn apply(&self, account_id: i64) -> Result<(), DbError> {
+        self.reload(account_id).await?;
+        self.inner
+            .db
+            .notify_configuration(&self.inner.instance, account_id)
+            .await
     }
 
     /// The account an ingest token belongs to.

@@ -15,9 +15,9 @@ const HOST: &str = "api.acme.test";
 const HEADER_SECRET: &str = "receiver-secret-7f3a";
 
 /// An API client: a bearer token and the server's address.
-struct Api {
-    address: String,
-    token: String,
+pub struct Api {
+    pub address: String,
+    pub token: String,
     client: reqwest::Client,
 }
 
@@ -53,12 +53,12 @@ impl Api {
         (status, headers, body)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let (status, _, body) = self.send(reqwest::Method::GET, path, None, None).await;
         (status, body)
     }
 
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         let (status, _, body) = self
             .send(reqwest::Method::POST, path, Some(body), None)
             .await;
@@ -86,7 +86,7 @@ impl Api {
 }
 
 /// A token of `role` made on the console by the signed-in `user`.
-async fn api_token(app: &TestApp, user: &Browser, role: &str) -> Api {
+pub async fn api_token(app: &TestApp, user: &Browser, role: &str) -> Api {
     let (status, created) = user
         .call_json(
             "create_api_token",
@@ -107,7 +107,7 @@ async fn api_token(app: &TestApp, user: &Browser, role: &str) -> Api {
     }
 }
 
-fn http_endpoint(url: &str) -> Value {
+pub fn http_endpoint(url: &str) -> Value {
     json!({
         "type": "http",
         "fields": { "url": url },

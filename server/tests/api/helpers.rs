@@ -171,6 +171,18 @@ impl TestApp {
         start(self.settings.clone(), self._data_dir.clone()).await
     }
 
+    /// Another instance on the same database and secret key, with a data directory (and
+    /// spool) of its own: a second server of a cluster.
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let mut settings = self.settings.clone();
+        settings.secret_key_file = Some(self.settings.effective_secret_key_file());
+        settings.data_dir = data_dir.path().to_path_buf();
+        settings.site_root = data_dir.path().join("site");
+        settings.database_url = Some(self.settings.effective_database_url());
+        start(settings, std::sync::Arc::new(data_dir)).await
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> Browser {
         Browser {

@@ -7,6 +7,7 @@ mod automation;
 mod bounds;
 mod cloud;
 mod cloud_servers;
+mod cluster;
 mod delivery;
 mod destinations;
 mod durability;
