@@ -15,12 +15,13 @@ impl Db {
         now: i64,
         window_ms: i64,
     ) -> Result<Option<i64>, DbError> {
-        let mut tx = self.pool().begin().await?;
-        // Windows over are forgotten (this keeps the table to the last window's keys).
+        // Windows over are forgotten (this keeps the table to the last window's keys); on its
+        // own, so the transaction below locks only the caller's keys, always in one order.
         sqlx::query("DELETE FROM sign_in_attempts WHERE window_start <= $1")
             .bind(now - window_ms)
-            .execute(&mut *tx)
+            .execute(self.pool())
             .await?;
+        let mut tx = self.pool().begin().await?;
         let mut refused = None;
         for (key, max) in keys {
             let row = sqlx::query(
