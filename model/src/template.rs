@@ -7,34 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldError, FieldErrors};
 
-/// 1 to 100 characters, trimmed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TemplateName(String);
-
-impl TemplateName {
-    pub const MAX_CHARS: usize = 100;
-
-    pub fn parse(text: &str) -> Result<TemplateName, String> {
-        let name = text.trim();
-        if name.is_empty() {
-            return Err("Name is required".into());
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(format!(
-                "Name is longer than {} characters",
-                Self::MAX_CHARS
-            ));
-        }
-        Ok(TemplateName(name.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-string_serde!(TemplateName);
+/// A template's name has a stream's rules: 1 to 100 characters, trimmed.
+pub type TemplateName = crate::stream::StreamName;
 
 /// A custom template as the console and the API show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

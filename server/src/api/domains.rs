@@ -59,17 +59,13 @@ pub async fn list(
     Params(filter): Params<DomainFilter>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<DomainPage>, ApiError> {
-    let needle = filter.name.map(|n| n.to_lowercase());
+    let named = super::name_filter(filter.name);
     let domains: Vec<Domain> = state
         .db
         .domains(actor.account_id)
         .await?
         .into_iter()
-        .filter(|d| {
-            needle
-                .as_ref()
-                .is_none_or(|n| d.name.to_lowercase().contains(n))
-        })
+        .filter(|d| named(&d.name))
         .map(Domain::from)
         .collect();
     let (items, page) = page.page(domains)?;

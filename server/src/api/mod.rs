@@ -224,6 +224,17 @@ fn add_links(document: &mut serde_json::Value) {
     }
 }
 
+/// A list's `name` filter: whether a name contains it, case-insensitively (all pass
+/// without one).
+pub fn name_filter(needle: Option<String>) -> impl Fn(&str) -> bool {
+    let needle = needle.map(|n| n.to_lowercase());
+    move |name| {
+        needle
+            .as_ref()
+            .is_none_or(|n| name.to_lowercase().contains(n))
+    }
+}
+
 /// `limit` and `offset` of a list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

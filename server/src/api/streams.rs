@@ -309,7 +309,7 @@ pub async fn list(
     Params(filter): Params<StreamFilter>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<StreamPage>, ApiError> {
-    let needle = filter.name.map(|n| n.to_lowercase());
+    let named = super::name_filter(filter.name);
     let streams: Vec<Stream> = state
         .db
         .streams(actor.account_id, &state.secrets)
@@ -317,11 +317,7 @@ pub async fn list(
         .into_iter()
         // A row that cannot be read is on the console's list with its error.
         .filter_map(Result::ok)
-        .filter(|s| {
-            needle
-                .as_ref()
-                .is_none_or(|n| s.config.name.as_str().to_lowercase().contains(n))
-        })
+        .filter(|s| named(s.config.name.as_str()))
         .filter(|s| filter.active.is_none_or(|a| s.config.active == a))
         .filter(|s| {
             filter

@@ -96,17 +96,13 @@ pub async fn list(
     Params(filter): Params<TemplateFilter>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<TemplatePage>, ApiError> {
-    let needle = filter.name.map(|n| n.to_lowercase());
+    let named = super::name_filter(filter.name);
     let templates: Vec<Template> = state
         .db
         .templates(actor.account_id)
         .await?
         .into_iter()
-        .filter(|t| {
-            needle
-                .as_ref()
-                .is_none_or(|n| t.name.to_lowercase().contains(n))
-        })
+        .filter(|t| named(&t.name))
         .filter(|t| {
             filter
                 .data_source
