@@ -8,6 +8,9 @@
 #                             sending to the server (requests/s; the server must keep up)
 #   scripts/bench.sh modsecurity  the ModSecurity collector's answer time: 2,000 real audit
 #                             entries (bench-data/modsecurity-sqli.json) one after another
+#   scripts/bench.sh cluster  INSTANCES (1 or more, default 3) in cluster mode on the test
+#                             PostgreSQL and the test nisshi broker: one generator per instance,
+#                             EVENTS in all → the bus → one local HTTP receiver
 # EVENTS (default 2,000,000), CONNECTIONS (4), BATCH (2000) and TARGET (http, s3, kafka;
 # s3 and kafka start the test services) tune the e2e run; BIN measures a prebuilt server
 # binary instead of building this tree (e.g. an earlier commit's, for a before/after).
@@ -225,5 +228,56 @@ print(f"modsecurity collector: {len(latencies)} entries, median {statistics.medi
       f"p99 {latencies[int(len(latencies) * 0.99)]:.3f} ms, max {latencies[-1]:.3f} ms")
 PY
     ;;
-  *) echo "usage: $0 render|e2e|syslog|edge|modsecurity" >&2; exit 2 ;;
+  cluster)
+    instances="${INSTANCES:-3}"
+    per_instance=$(( ${EVENTS:-1000000} / instances ))
+    events=$(( per_instance * instances ))
+    if [ -n "${BIN:-}" ]; then
+      bin="$BIN"
+    else
+      cargo build --release -p server
+      bin="$CARGO_TARGET_DIR/release/data-streaming"
+    fi
+    eval "$("$ROOT/scripts/services.sh" start)"
+    work=$(mktemp -d)
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+    run="bench_cluster_$(date +%s)"
+    psql "$DS_TEST_POSTGRES_URL" -qc "CREATE DATABASE $run"
+    database="${DS_TEST_POSTGRES_URL%/*}/$run"
+    pids=()
+    cleanup() { kill "${pids[@]}" 2>/dev/null || true; "$ROOT/scripts/services.sh" stop; rm -rf "$work"; }
+    trap cleanup EXIT
+    receiver_port=$(free_port)
+    "$bin" receive --bind "127.0.0.1:$receiver_port" --expect "$events" >"$work/receiver.log" 2>&1 &
+    receiver_pid=$!; pids+=("$receiver_pid")
+    ports=()
+    for i in $(seq 1 "$instances"); do
+      port=$(free_port); ports+=("$port"); mkdir -p "$work/$i"
+      demo=(); [ "$i" = 1 ] && demo=(--demo-receiver "http://127.0.0.1:$receiver_port/bench" --demo-rate 0)
+      "$bin" --bind "127.0.0.1:$port" --data-dir "$work/$i" --database-url "$database" \
+        --secret-key-file "$work/secret.key" --bus "kafka://$DS_TEST_KAFKA_BOOTSTRAP" \
+        --bus-topic "$run" --bus-group "$run" --bus-partitions 12 --instance-name "instance-$i" \
+        --allow-destinations 127.0.0.1/32 --block-max-age 1s "${demo[@]}" >"$work/server-$i.log" 2>&1 &
+      pids+=("$!")
+      for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    done
+    started=$(date +%s.%N)
+    generators=()
+    for port in "${ports[@]}"; do
+      "$bin" generate --url "http://127.0.0.1:$port" --token-file "$work/1/demo-credentials.txt" \
+        --hosts shop.example.com --rate 0 --events "$per_instance" --batch "${BATCH:-2000}" \
+        --connections "${CONNECTIONS:-2}" --quiet &
+      generators+=("$!")
+    done
+    wait "${generators[@]}"
+    wait "$receiver_pid"
+    finished=$(date +%s.%N)
+    python3 - "$events" "$started" "$finished" "$instances" <<'PY'
+import sys
+events, start, end, instances = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+secs = end - start
+print(f"cluster of {instances}: {events} events in {secs:.2f} s = {events/secs:,.0f} events/s")
+PY
+    ;;
+  *) echo "usage: $0 render|e2e|syslog|edge|modsecurity|cluster" >&2; exit 2 ;;
 esac

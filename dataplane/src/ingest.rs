@@ -329,6 +329,9 @@ pub async fn accept(
             ));
         }
     }
+    if let Some(bus) = pipeline.bus() {
+        return to_bus(pipeline, bus, account_id, source, &routes, chunks, answer).await;
+    }
     let has_records = chunks.values().any(|c| !c.records.is_empty());
     let account_spool: u64 = routes.spools.values().map(|s| s.bytes()).sum();
     if has_records && account_spool >= bounds.account_spool_bytes {
@@ -400,6 +403,97 @@ pub async fn accept(
         };
         // Counted once taken: a refused request's retry is not counted twice.
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
+    }
+    if source.has_hosts() {
+        stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
+    }
+    Ok(answer)
+}
+
+/// Cluster mode's end of [`accept`]: the batch's records go to the bus, each stream's in
+/// one lane, and the answer waits for the bus's acknowledgement (every in-sync replica).
+/// Refused whole when the account's or a stream's lag is past its limit. A produce that
+/// fails after others of the batch succeeded answers 503: the sender's retry may then
+/// deliver those records twice (at-least-once), never lose them.
+async fn to_bus(
+    pipeline: &Pipeline,
+    bus: &crate::bus::Bus,
+    account_id: i64,
+    source: DataSource,
+    routes: &crate::pipeline::AccountRoutes,
+    chunks: FxHashMap<i64, StreamChunk>,
+    answer: IngestAnswer,
+) -> Result<IngestAnswer, Refusal> {
+    let bounds = pipeline.bounds();
+    let settings = pipeline.settings();
+    let taken: Vec<(i64, StreamChunk)> = chunks
+        .into_iter()
+        .filter(|(id, _)| routes.bus_streams.contains_key(id))
+        .collect();
+    let has_records = taken.iter().any(|(_, c)| !c.records.is_empty());
+    let account_lag = pipeline.bus_account_lag_bytes(account_id);
+    if has_records && account_lag >= bounds.account_spool_bytes {
+        tracing::warn!(
+            account_id,
+            account_lag,
+            "account bus lag limit: ingest refused"
+        );
+        count_refused(pipeline, source, answer.accepted);
+        return Err(Refusal::later(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "this account's streams have {account_lag} bytes on the bus waiting for their \
+                 endpoints, the most the server allows (--account-spool-max-bytes {}): retry later",
+                bounds.account_spool_bytes
+            ),
+            5,
+        ));
+    }
+    if let Some((full, _)) = taken.iter().find(|(id, chunk)| {
+        !chunk.records.is_empty() && pipeline.bus_lag(*id).bytes >= settings.spool_max_bytes
+    }) {
+        tracing::warn!(stream_id = full, "bus lag limit: ingest refused");
+        count_refused(pipeline, source, answer.accepted);
+        return Err(Refusal::later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "stream {full} has more than {} bytes on the bus waiting for its endpoint \
+                 (--spool-max-bytes): retry later",
+                settings.spool_max_bytes
+            ),
+            5,
+        ));
+    }
+    let produced = futures_util::future::join_all(
+        taken
+            .iter()
+            .filter(|(_, chunk)| !chunk.records.is_empty())
+            .map(|(id, chunk)| {
+                let budget = routes.bus_streams.get(id).copied().flatten();
+                bus.produce(account_id, *id, &chunk.records, &settings.limits, budget)
+            }),
+    )
+    .await;
+    if let Some(error) = produced.into_iter().find_map(Result::err) {
+        tracing::error!(account_id, %error, "bus: produce failed, ingest refused");
+        count_refused(pipeline, source, answer.accepted);
+        return Err(Refusal::later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the bus did not take this request's records: retry".into(),
+            1,
+        ));
+    }
+    let stats = pipeline.stats();
+    for (stream_id, chunk) in taken {
+        let labels = StreamLabels {
+            account_id,
+            stream_id,
+        };
+        stats.stream_received(&labels, chunk.received, chunk.sampled_out);
+        if !chunk.records.is_empty() {
+            let records = memchr::memchr_iter(b'\n', &chunk.records).count();
+            pipeline.count_bus_accepted(labels, records, chunk.records.len());
+        }
     }
     if source.has_hosts() {
         stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);

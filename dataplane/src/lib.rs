@@ -8,10 +8,14 @@
 //!   configuration change; each stream's disk spool and worker (seal by size or age,
 //!   deliver in order through the endpoint type's sink with retries, set refused blocks
 //!   aside); stats for `/metrics` and the dashboard.
+//! - [`bus`]: cluster mode instead of the spools: ingest produces each stream's records
+//!   to a Kafka topic, and the pipeline's bus consumer (one group over every instance)
+//!   builds and delivers the blocks of the partitions it owns.
 //!
 //! The endpoint types' sinks live with their settings in `model::endpoints` (feature
 //! `sink`); storage is the `storage` crate.
 
+pub mod bus;
 pub mod edge;
 pub mod ingest;
 pub mod pipeline;

@@ -189,6 +189,16 @@ pub struct SpoolDepth {
     pub failed_blocks: u64,
 }
 
+/// Cluster mode: a stream's records on the bus and who delivers them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BusDelivery {
+    /// Accepted by any instance, not yet delivered.
+    pub lag_records: u64,
+    pub lag_bytes: u64,
+    /// The instances that delivered the stream's blocks in the last minutes, latest first.
+    pub delivered_by: Vec<String>,
+}
+
 /// The stream dashboard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamDashboard {
@@ -196,6 +206,8 @@ pub struct StreamDashboard {
     pub active: bool,
     pub status: DeliveryStatus,
     pub spool: SpoolDepth,
+    /// Cluster mode only (the spool is then empty).
+    pub bus: Option<BusDelivery>,
     /// Per minute, the last hour (oldest first, 60 points).
     pub last_hour: Vec<MetricPoint>,
     /// Per 30 minutes, the last day (oldest first, 48 points).

@@ -50,9 +50,9 @@ pub use account::{
 pub use activity::{ActivityEntry, Via};
 pub use bounds::Bounds;
 pub use delivery::{
-    AttemptOutcome, DeliveryAttempt, DeliveryStatus, EdgeInput, EdgeInputStatus, EdgeOutcome,
-    EdgeStatus, EndpointTestResult, MetricPoint, SpoolDepth, StreamDashboard, StreamSummary,
-    format_utc_millis, rfc3339_utc, utc_fields,
+    AttemptOutcome, BusDelivery, DeliveryAttempt, DeliveryStatus, EdgeInput, EdgeInputStatus,
+    EdgeOutcome, EdgeStatus, EndpointTestResult, MetricPoint, SpoolDepth, StreamDashboard,
+    StreamSummary, format_utc_millis, rfc3339_utc, utc_fields,
 };
 pub use endpoints::{EndpointForm, EndpointSettings, EndpointType};
 pub use field::{FieldError, FieldErrors};

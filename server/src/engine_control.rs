@@ -47,6 +47,15 @@ impl EngineControl for Engine {
         Box::pin(async move { pipeline.spool_depth(stream_id).await })
     }
 
+    fn bus_delivery(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> EngineFuture<Option<model::BusDelivery>> {
+        let pipeline = self.pipeline.clone();
+        Box::pin(async move { pipeline.bus_delivery(account_id, stream_id).await })
+    }
+
     fn check_destination(&self, endpoint: EndpointSettings) -> EngineFuture<Vec<FieldError>> {
         let pipeline = self.pipeline.clone();
         Box::pin(async move { pipeline.check_destination(&endpoint).await })

@@ -285,6 +285,82 @@ pub struct Settings {
     /// Log format on standard output.
     #[arg(long, env = "DS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Cluster mode: `kafka://host:port,host:port…`, the Kafka cluster that carries accepted
+    /// records from ingest to delivery instead of this instance's spool (PostgreSQL
+    /// required; README "Running several instances").
+    #[arg(long, env = "DS_BUS", value_name = "URL", value_parser = parse_bus)]
+    pub bus: Option<String>,
+
+    /// Cluster mode: the topic records go through (created if missing).
+    #[arg(
+        long,
+        env = "DS_BUS_TOPIC",
+        default_value = "data-streaming-records",
+        value_name = "NAME"
+    )]
+    pub bus_topic: String,
+
+    /// Cluster mode: the topic's partitions when created: at most this many instances
+    /// deliver at once.
+    #[arg(long, env = "DS_BUS_PARTITIONS", default_value_t = 12, value_name = "N",
+          value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub bus_partitions: i32,
+
+    /// Cluster mode: replicas per partition when the topic is created (`-1`: the Kafka
+    /// cluster's default).
+    #[arg(long, env = "DS_BUS_REPLICATION", default_value_t = -1, value_name = "N",
+          value_parser = clap::value_parser!(i32).range(-1..=100))]
+    pub bus_replication: i32,
+
+    /// Cluster mode: how long the topic keeps records when created (an endpoint down for
+    /// longer loses what is older).
+    #[arg(long, env = "DS_BUS_RETENTION", default_value = "7d", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub bus_retention: std::time::Duration,
+
+    /// Cluster mode: the consumer group every instance's delivery joins.
+    #[arg(
+        long,
+        env = "DS_BUS_GROUP",
+        default_value = "data-streaming",
+        value_name = "NAME"
+    )]
+    pub bus_group: String,
+
+    /// Cluster mode: an instance silent this long loses its partitions to the others.
+    #[arg(long, env = "DS_BUS_SESSION_TIMEOUT", default_value = "10s", value_name = "DURATION",
+          value_parser = humantime::parse_duration)]
+    pub bus_session_timeout: std::time::Duration,
+
+    /// Cluster mode: partitions one stream's records spread over (round-robin per
+    /// request): how many instances' cores a busy stream can use.
+    #[arg(long, env = "DS_BUS_LANES", default_value_t = 4, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub bus_lanes: u32,
+
+    /// Cluster mode: this instance's name on the dashboard (default: host name and port).
+    #[arg(long, env = "DS_INSTANCE_NAME", value_name = "NAME")]
+    pub instance_name: Option<String>,
+}
+
+/// `kafka://host:port[,host:port…]` → librdkafka's `host:port,host:port`.
+fn parse_bus(text: &str) -> Result<String, String> {
+    let brokers = text
+        .trim()
+        .strip_prefix("kafka://")
+        .ok_or("the bus must be a kafka:// URL, e.g. kafka://10.0.0.5:9092,10.0.0.6:9092")?;
+    let mut servers = Vec::new();
+    for server in brokers.trim_end_matches('/').split(',') {
+        let server = server.trim();
+        match server.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                servers.push(server.to_string());
+            }
+            _ => return Err(format!("{server:?} is not host:port")),
+        }
+    }
+    Ok(servers.join(","))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -348,6 +424,29 @@ impl Settings {
         }
     }
 
+    /// Cluster mode's settings, when `--bus` is set; `port`: the one this instance bound
+    /// (its default name is the host's name and this port).
+    pub fn bus_settings(&self, port: u16) -> Option<dataplane::bus::BusSettings> {
+        let brokers = self.bus.clone()?;
+        let instance = self.instance_name.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "instance".into());
+            format!("{host}:{port}")
+        });
+        Some(dataplane::bus::BusSettings {
+            brokers,
+            topic: self.bus_topic.clone(),
+            partitions: self.bus_partitions,
+            replication: self.bus_replication,
+            retention: self.bus_retention,
+            group: self.bus_group.clone(),
+            session_timeout: self.bus_session_timeout,
+            lanes: self.bus_lanes,
+            instance,
+        })
+    }
+
     /// The secret-key file in force.
     pub fn effective_secret_key_file(&self) -> PathBuf {
         self.secret_key_file
@@ -397,6 +496,31 @@ mod tests {
             .to_string();
         assert!(err.contains("--allow-destinations"), "{err}");
         assert!(err.contains("neither a CIDR"), "{err}");
+    }
+
+    #[test]
+    fn the_bus_is_a_list_of_brokers() {
+        let cli = Cli::try_parse_from([
+            "data-streaming",
+            "--bus",
+            "kafka://10.0.0.5:9092, kafka-2.internal:9093",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.settings.bus.as_deref(),
+            Some("10.0.0.5:9092,kafka-2.internal:9093")
+        );
+        for bad in [
+            "10.0.0.5:9092",
+            "kafka://host",
+            "kafka://host:0",
+            "kafka://:9092",
+        ] {
+            let err = Cli::try_parse_from(["data-streaming", "--bus", bad])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("--bus"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub enum StartupError {
     #[error("--secret-key / DS_SECRET_KEY / DS_SECRET_KEY_FILE: {0}")]
     SecretKey(SecretError),
     #[error("cannot start the streaming engine: {0}")]
-    Pipeline(DbError),
+    Pipeline(dataplane::pipeline::StartError),
+    #[error("--bus needs PostgreSQL (--database-url postgres://…): instances share it")]
+    BusWithoutPostgres,
     #[error("demo mode: {0}")]
     Demo(String),
     #[error("DS_ADMIN_EMAIL / DS_ADMIN_PASSWORD: {0}")]
@@ -93,6 +95,9 @@ impl Application {
         let db = Db::connect(&settings.effective_database_url())
             .await
             .map_err(StartupError::Database)?;
+        if settings.bus.is_some() && db.backend() != storage::DbBackend::Postgres {
+            return Err(StartupError::BusWithoutPostgres);
+        }
         db.migrate().await.map_err(StartupError::Migration)?;
         create_admin_if_first_run(&db, &settings).await?;
         let demo_credentials = match &settings.demo_receiver {
@@ -141,6 +146,7 @@ impl Application {
             spool_max_bytes: settings.spool_max_bytes,
             delivery_log_retention: settings.delivery_log_retention,
             bounds: settings.bounds(),
+            bus: settings.bus_settings(local_addr.port()),
         };
         let clients = Clients {
             destinations: Arc::new(destination_policy(&settings, local_addr)),

@@ -9,10 +9,12 @@
 //! configuration changes); and what the data plane writes back: [`status`] (last
 //! delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log);
 //! [`notify`] tells the other instances on one PostgreSQL that a configuration changed,
-//! [`limits`] keeps the sign-in limiter's counts where they all see them.
+//! [`limits`] keeps the sign-in limiter's counts where they all see them, and [`bus`] each
+//! stream's delivery progress and lag in cluster mode.
 
 pub mod activity;
 pub mod api_tokens;
+pub mod bus;
 pub mod db;
 pub mod domains;
 pub mod limits;

@@ -38,6 +38,12 @@ pub trait EngineControl: Send + Sync {
     fn redeliver_failed(&self, stream_id: i64) -> usize;
     /// What waits in the stream's spool (nothing when the stream has no worker).
     fn spool_depth(&self, stream_id: i64) -> EngineFuture<model::SpoolDepth>;
+    /// Cluster mode: the stream's bus lag and delivering instances; `None` otherwise.
+    fn bus_delivery(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> EngineFuture<Option<model::BusDelivery>>;
     /// The destination check on the endpoint's hosts: a field error for each field that
     /// names a refused destination (private, loopback, this server…).
     fn check_destination(
@@ -132,6 +138,7 @@ pub async fn stream_dashboard(
         active: stream.config.active,
         status,
         spool: state.engine.spool_depth(id).await,
+        bus: state.engine.bus_delivery(account_id, id).await,
         last_hour,
         last_day,
     })

@@ -115,6 +115,7 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
         active,
         status,
         spool,
+        bus,
         last_hour,
         last_day,
     } = dashboard;
@@ -194,11 +195,28 @@ fn Overview(dashboard: StreamDashboard, range: RwSignal<Range>) -> impl IntoView
                 </div>
             </div>
             <dl class="facts">
-                <dt>"Spool"</dt>
-                <dd id="spool-depth">{format!(
-                    "{} block(s) waiting, {} on disk, {} set aside",
-                    spool.blocks, human_bytes(spool.bytes as i64), spool.failed_blocks
-                )}</dd>
+                {match bus {
+                    Some(bus) => view! {
+                        <dt>"On the bus"</dt>
+                        <dd id="bus-lag">{format!(
+                            "{} record(s) waiting, {}",
+                            bus.lag_records, human_bytes(bus.lag_bytes as i64)
+                        )}</dd>
+                        <dt>"Delivered by"</dt>
+                        <dd id="delivered-by">{if bus.delivered_by.is_empty() {
+                            "no instance in the last 5 minutes".to_string()
+                        } else {
+                            bus.delivered_by.join(", ")
+                        }}</dd>
+                    }.into_any(),
+                    None => view! {
+                        <dt>"Spool"</dt>
+                        <dd id="spool-depth">{format!(
+                            "{} block(s) waiting, {} on disk, {} set aside",
+                            spool.blocks, human_bytes(spool.bytes as i64), spool.failed_blocks
+                        )}</dd>
+                    }.into_any(),
+                }}
                 <dt>"Last success"</dt>
                 <dd id="last-success">{last_success}</dd>
                 <dt>"Last error"</dt>

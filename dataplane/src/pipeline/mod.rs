@@ -7,6 +7,7 @@
 //! a full spool makes ingest answer 503 (nothing of that request accepted, the sender
 //! retries). Memory per stream stays small: records wait on disk, not in memory.
 
+mod consumer;
 mod retry;
 mod spool;
 pub mod stats;
@@ -18,10 +19,14 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 use engine::{BlockLimits, DomainFilter, FieldSet, RoutingTable, StreamSpec, Template};
+use model::endpoints::BlockBudget;
 use model::endpoints::sink::{Clients, OutgoingBlock, Sink};
 use model::{Domains, EndpointSettings, EndpointTestResult, FieldError, SpoolDepth};
+use storage::bus::{BusLag, LagDelta};
 use storage::secrets::SecretBox;
 use storage::{Db, DbError};
+
+use crate::bus::{Bus, BusError, BusSettings};
 
 pub use spool::{Spool, append_all};
 use stats::{Stats, StreamLabels};
@@ -38,7 +43,36 @@ pub struct PipelineSettings {
     pub delivery_log_retention: std::time::Duration,
     /// What one request or one account may cost.
     pub bounds: model::Bounds,
+    /// Cluster mode: the bus instead of the spools.
+    pub bus: Option<BusSettings>,
 }
+
+/// Why the engine did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("--bus: {0}")]
+    Bus(#[from] BusError),
+    #[error("--bus: {0}")]
+    Consumer(String),
+}
+
+/// Cluster mode: what the bus consumer needs of a stream it delivers (active, or
+/// inactive with records still on the bus).
+#[derive(Clone)]
+pub struct BusStream {
+    pub account_id: i64,
+    /// `None` while the stream's settings cannot make one (its records wait).
+    pub sink: Option<Arc<dyn Sink>>,
+    pub budget: Option<BlockBudget>,
+}
+
+/// The dashboard's "delivered by" names the instances that delivered within this.
+const DELIVERED_BY_WITHIN: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How often an instance adds its bus counts to the shared totals and reads them back.
+const BUS_LAG_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What ingest needs for one account, swapped whole on every reload.
 pub struct AccountRoutes {
@@ -48,6 +82,8 @@ pub struct AccountRoutes {
     pub domains: rustc_hash::FxHashSet<String>,
     /// The spool of each active stream.
     pub spools: HashMap<i64, Arc<Spool>>,
+    /// Cluster mode: each active stream's destination budget (its records go to the bus).
+    pub bus_streams: HashMap<i64, Option<BlockBudget>>,
 }
 
 struct Inner {
@@ -64,6 +100,13 @@ struct Inner {
     reloading: tokio::sync::Mutex<()>,
     /// This process among the instances on one database (configuration notifications).
     instance: String,
+    bus: Option<Bus>,
+    /// Cluster mode: the streams the bus consumer delivers.
+    bus_streams: RwLock<HashMap<i64, BusStream>>,
+    /// Cluster mode: this instance's counts not yet added to the totals…
+    bus_counts: Mutex<HashMap<i64, LagDelta>>,
+    /// …and every stream's lag as last read.
+    bus_lags: RwLock<HashMap<i64, BusLag>>,
 }
 
 #[derive(Clone)]
@@ -79,11 +122,15 @@ impl Pipeline {
         secrets: SecretBox,
         settings: PipelineSettings,
         clients: Clients,
-    ) -> Result<Pipeline, DbError> {
+    ) -> Result<Pipeline, StartError> {
         // The free-disk floor is measured here, before any stream has a spool.
         if let Err(e) = std::fs::create_dir_all(&settings.spool_dir) {
             tracing::error!(error = %e, dir = %settings.spool_dir.display(), "spool folder cannot be created");
         }
+        let bus = match &settings.bus {
+            Some(bus) => Some(Bus::connect(bus.clone()).await?),
+            None => None,
+        };
         let stats = Arc::new(Stats::default());
         stats::spawn_writer(stats.clone(), db.clone(), settings.delivery_log_retention);
         let pipeline = Pipeline {
@@ -98,6 +145,10 @@ impl Pipeline {
                 workers: Mutex::default(),
                 reloading: tokio::sync::Mutex::new(()),
                 instance: uuid::Uuid::new_v4().simple().to_string(),
+                bus,
+                bus_streams: RwLock::default(),
+                bus_counts: Mutex::default(),
+                bus_lags: RwLock::default(),
             }),
         };
         // Listening before the first load: a change made meanwhile is not missed.
@@ -110,7 +161,166 @@ impl Pipeline {
         if let Some(changes) = changes {
             tokio::spawn(pipeline.clone().follow(changes));
         }
+        if let Some(bus) = pipeline.bus_settings() {
+            consumer::start(pipeline.clone(), bus).map_err(StartError::Consumer)?;
+            tokio::spawn(pipeline.clone().share_bus_counts());
+        }
         Ok(pipeline)
+    }
+
+    /// Cluster mode's settings.
+    pub fn bus_settings(&self) -> Option<&BusSettings> {
+        self.inner.bus.as_ref().map(|bus| &bus.settings)
+    }
+
+    pub fn bus(&self) -> Option<&Bus> {
+        self.inner.bus.as_ref()
+    }
+
+    /// A stream the bus consumer delivers, `None` when this instance does not know it.
+    pub fn bus_stream(&self, stream_id: i64) -> Option<BusStream> {
+        self.inner
+            .bus_streams
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&stream_id)
+            .cloned()
+    }
+
+    /// Cluster mode: the stream's lag and the instances that delivered it in the last
+    /// [`DELIVERED_BY_WITHIN`]; `None` on a single instance.
+    pub async fn bus_delivery(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> Option<model::BusDelivery> {
+        self.inner.bus.as_ref()?;
+        let lag = self.bus_lag(stream_id);
+        let since = storage::db::now_millis() - DELIVERED_BY_WITHIN.as_millis() as i64;
+        let delivered_by = self
+            .inner
+            .db
+            .bus_delivering_instances(account_id, stream_id, since)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(stream_id, error = %e, "bus: delivering instances not read");
+                Vec::new()
+            });
+        Some(model::BusDelivery {
+            lag_records: lag.records,
+            lag_bytes: lag.bytes,
+            delivered_by,
+        })
+    }
+
+    /// The stream's lag on the bus: every instance's as last read, with this instance's
+    /// counts not yet shared.
+    pub fn bus_lag(&self, stream_id: i64) -> BusLag {
+        let mut lag = {
+            let lags = self
+                .inner
+                .bus_lags
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            lags.get(&stream_id).copied().unwrap_or_default()
+        };
+        let counts = self
+            .inner
+            .bus_counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(own) = counts.get(&stream_id) {
+            lag.account_id = own.account_id;
+            lag.records = lag
+                .records
+                .saturating_add_signed(own.accepted_records - own.delivered_records);
+            lag.bytes = lag
+                .bytes
+                .saturating_add_signed(own.accepted_bytes - own.delivered_bytes);
+        }
+        lag
+    }
+
+    /// The bytes on the bus over all of an account's streams (as last read).
+    pub fn bus_account_lag_bytes(&self, account_id: i64) -> u64 {
+        let lags = self
+            .inner
+            .bus_lags
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        lags.values()
+            .filter(|lag| lag.account_id == account_id)
+            .map(|lag| lag.bytes)
+            .sum()
+    }
+
+    fn count_bus(&self, labels: StreamLabels, add: impl FnOnce(&mut LagDelta)) {
+        let mut counts = self
+            .inner
+            .bus_counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let delta = counts.entry(labels.stream_id).or_default();
+        delta.account_id = labels.account_id;
+        add(delta);
+    }
+
+    /// Ingest put these records on the bus.
+    pub fn count_bus_accepted(&self, labels: StreamLabels, records: usize, bytes: usize) {
+        self.count_bus(labels, |d| {
+            d.accepted_records += records as i64;
+            d.accepted_bytes += bytes as i64;
+        });
+    }
+
+    fn count_bus_delivered(&self, labels: StreamLabels, records: usize, bytes: u64) {
+        self.count_bus(labels, |d| {
+            d.delivered_records += records as i64;
+            d.delivered_bytes += bytes as i64;
+        });
+    }
+
+    /// Adds this instance's bus counts to the shared totals and reads every stream's lag
+    /// back, every [`BUS_LAG_EVERY`]; counts a failed write keeps for the next.
+    async fn share_bus_counts(self) {
+        let mut every = tokio::time::interval(BUS_LAG_EVERY);
+        loop {
+            every.tick().await;
+            let counts = std::mem::take(
+                &mut *self
+                    .inner
+                    .bus_counts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            );
+            if let Err(e) = self.inner.db.add_bus_lag(&counts).await {
+                tracing::warn!(error = %e, "bus: lag counts not written, kept for the next try");
+                let mut pending = self
+                    .inner
+                    .bus_counts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                for (stream_id, delta) in counts {
+                    let kept = pending.entry(stream_id).or_default();
+                    kept.account_id = delta.account_id;
+                    kept.accepted_records += delta.accepted_records;
+                    kept.accepted_bytes += delta.accepted_bytes;
+                    kept.delivered_records += delta.delivered_records;
+                    kept.delivered_bytes += delta.delivered_bytes;
+                }
+                continue;
+            }
+            match self.inner.db.bus_lags().await {
+                Ok(lags) => {
+                    *self
+                        .inner
+                        .bus_lags
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner()) = lags
+                }
+                Err(e) => tracing::warn!(error = %e, "bus: lag not read"),
+            }
+        }
     }
 
     async fn reload_all(&self) -> Result<(), DbError> {
@@ -173,6 +383,10 @@ impl Pipeline {
         .map_err(std::io::Error::other)?
     }
 
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.inner.settings
+    }
+
     pub fn bounds(&self) -> &model::Bounds {
         &self.inner.settings.bounds
     }
@@ -214,7 +428,25 @@ impl Pipeline {
             .into_iter()
             .map(|(labels, spool)| (labels, spool.depth()))
             .collect();
-        self.inner.stats.encode(&depths)
+        let bus_lags: Vec<_> = if self.inner.bus.is_some() {
+            let lags = self
+                .inner
+                .bus_lags
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            lags.iter()
+                .map(|(stream_id, lag)| {
+                    let labels = StreamLabels {
+                        account_id: lag.account_id,
+                        stream_id: *stream_id,
+                    };
+                    (labels, *lag)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.inner.stats.encode(&depths, &bus_lags)
     }
 
     pub fn routes(&self, account_id: i64) -> Option<Arc<AccountRoutes>> {
@@ -300,7 +532,10 @@ impl Pipeline {
             .chain(not_started.keys().copied())
             .collect();
         let mut discarded = Vec::new();
-        let spools = {
+        let spools = if inner.bus.is_some() {
+            self.set_bus_streams(account_id, &streams, &sinks, &budgets, &not_started);
+            HashMap::new()
+        } else {
             let mut workers = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
             // Workers of deleted streams end now (their spool goes with them); workers that
             // drained and ended leave too. Either way their series leave the metrics.
@@ -409,7 +644,13 @@ impl Pipeline {
                 tracing::error!(dir = %dir.display(), error = %e, "a deleted stream's spool cannot be removed");
             }
         }
-        let running = spools.len();
+        // Streams taking records: with a spool each, or (cluster mode) to the bus.
+        let running = spools.len()
+            + if inner.bus.is_some() {
+                budgets.len()
+            } else {
+                0
+            };
         let table = RoutingTable::new(specs);
         let routes = AccountRoutes {
             field_set: table.field_set(),
@@ -419,6 +660,11 @@ impl Pipeline {
                 .map(|d| d.name.to_ascii_lowercase())
                 .collect(),
             spools,
+            bus_streams: if inner.bus.is_some() {
+                budgets
+            } else {
+                HashMap::new()
+            },
         };
         inner
             .accounts
@@ -433,8 +679,62 @@ impl Pipeline {
         Ok(())
     }
 
-    /// What waits in the stream's spool (nothing when the stream has no worker).
+    /// Cluster mode: the account's streams the bus consumer delivers, each with the
+    /// endpoint in force — active ones, inactive ones (records may still be on the bus), and
+    /// those that cannot start (held until their settings are fixed, never dropped).
+    fn set_bus_streams(
+        &self,
+        account_id: i64,
+        streams: &[storage::streams::StreamRecord],
+        sinks: &HashMap<i64, Arc<dyn Sink>>,
+        budgets: &HashMap<i64, Option<BlockBudget>>,
+        not_started: &HashMap<i64, String>,
+    ) {
+        let mut delivered: HashMap<i64, BusStream> = streams
+            .iter()
+            .map(|stream| {
+                let endpoint = stream.config.endpoint.endpoint();
+                let sink = match sinks.get(&stream.id) {
+                    Some(sink) => Some(sink.clone()),
+                    None => endpoint.sink(&self.inner.clients).ok(),
+                };
+                let budget = budgets
+                    .get(&stream.id)
+                    .copied()
+                    .unwrap_or_else(|| endpoint.block_budget());
+                let delivered = BusStream {
+                    account_id,
+                    sink,
+                    budget,
+                };
+                (stream.id, delivered)
+            })
+            .collect();
+        for id in not_started.keys() {
+            delivered.entry(*id).or_insert(BusStream {
+                account_id,
+                sink: None,
+                budget: None,
+            });
+        }
+        let mut known = self
+            .inner
+            .bus_streams
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        known.retain(|_, stream| stream.account_id != account_id);
+        known.extend(delivered);
+    }
+
+    /// What waits in the stream's spool (nothing when the stream has no worker). In
+    /// cluster mode: the stream's bus lag in bytes.
     pub async fn spool_depth(&self, stream_id: i64) -> SpoolDepth {
+        if self.inner.bus.is_some() {
+            return SpoolDepth {
+                bytes: self.bus_lag(stream_id).bytes,
+                ..SpoolDepth::default()
+            };
+        }
         let spool = {
             let workers = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
             workers.get(&stream_id).map(|w| w.spool.clone())

@@ -20,6 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use storage::Db;
+use storage::bus::BusLag;
 use storage::db::now_millis;
 use storage::telemetry::{AttemptRecord, MinuteCounts, minute_of};
 
@@ -32,7 +33,7 @@ const MAX_BUFFERED_ATTEMPTS: usize = 10_000;
 /// Minute counts are kept at least this long (the dashboard's day).
 const MIN_METRICS_RETENTION: Duration = Duration::from_secs(25 * 3600);
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StreamLabels {
     pub account_id: i64,
     pub stream_id: i64,
@@ -75,6 +76,8 @@ pub struct Stats {
     spool_bytes: Family<StreamLabels, Gauge>,
     spool_blocks: Family<StreamLabels, Gauge>,
     spool_failed_blocks: Family<StreamLabels, Gauge>,
+    bus_lag_records: Family<StreamLabels, Gauge>,
+    bus_lag_bytes: Family<StreamLabels, Gauge>,
     ingest_events: Family<IngestLabels, Counter>,
     edge_messages: Family<EdgeLabels, Counter>,
     /// Per account that sent a message with a valid token (bounded by the accounts).
@@ -101,6 +104,8 @@ impl Default for Stats {
             spool_bytes: Family::default(),
             spool_blocks: Family::default(),
             spool_failed_blocks: Family::default(),
+            bus_lag_records: Family::default(),
+            bus_lag_bytes: Family::default(),
             ingest_events: Family::default(),
             edge_messages: Family::default(),
             edge_accounts: Mutex::default(),
@@ -165,6 +170,16 @@ impl Default for Stats {
                 "Blocks set aside until redelivered",
                 &stats.spool_failed_blocks,
             ),
+            (
+                "bus_lag_records",
+                "Cluster mode: the stream's records on the bus, accepted and not yet delivered",
+                &stats.bus_lag_records,
+            ),
+            (
+                "bus_lag_bytes",
+                "Cluster mode: the bytes of those records",
+                &stats.bus_lag_bytes,
+            ),
         ];
         for (name, help, family) in spool_gauges {
             stats.registry.register(name, help, family.clone());
@@ -182,7 +197,7 @@ impl Default for Stats {
         );
         stats.registry.register(
             "active_streams",
-            "Streams with a running worker",
+            "Streams with a running worker (cluster mode: streams delivered from the bus)",
             stats.active_streams.clone(),
         );
         stats
@@ -364,14 +379,30 @@ impl Stats {
         add(minutes.entry(key).or_default());
     }
 
-    /// The Prometheus text exposition, with spool gauges as of now.
-    pub fn encode(&self, spools: &[(StreamLabels, SpoolDepth)]) -> String {
+    /// The Prometheus text exposition, with spool gauges (or, in cluster mode, bus lag
+    /// gauges) as of now.
+    pub fn encode(
+        &self,
+        spools: &[(StreamLabels, SpoolDepth)],
+        bus_lags: &[(StreamLabels, BusLag)],
+    ) -> String {
         let _one_scrape = self.scraping.lock().unwrap_or_else(|p| p.into_inner());
-        self.active_streams.set(spools.len() as i64);
+        self.active_streams
+            .set((spools.len() + bus_lags.len()) as i64);
         // Streams that stopped leave the gauges.
         self.spool_bytes.clear();
         self.spool_blocks.clear();
         self.spool_failed_blocks.clear();
+        self.bus_lag_records.clear();
+        self.bus_lag_bytes.clear();
+        for (stream, lag) in bus_lags {
+            self.bus_lag_records
+                .get_or_create(stream)
+                .set(lag.records as i64);
+            self.bus_lag_bytes
+                .get_or_create(stream)
+                .set(lag.bytes as i64);
+        }
         for (stream, depth) in spools {
             self.spool_bytes
                 .get_or_create(stream)

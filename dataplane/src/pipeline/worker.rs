@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::spool::{SealedBlock, Spool};
 use super::stats::{Stats, StreamLabels};
-use model::endpoints::sink::{DeliveryError, Sink};
+use model::endpoints::sink::{Acknowledged, DeliveryError, OutgoingBlock, Sink};
 
 /// How often a failing delivery updates the stream's status.
 const STATUS_EVERY: Duration = Duration::from_secs(30);
@@ -175,31 +175,13 @@ async fn deliver_block(
             return;
         }
     };
-    // Failures show on the stream while retries go on: the first at once, then every
-    // STATUS_EVERY (and always a refusal for good).
-    let mut recorded_at: Option<std::time::Instant> = None;
+    let mut recorder = AttemptRecorder::new(db.clone(), stats.clone(), labels);
     // Each attempt uses the endpoint in force (a save may have fixed the settings).
     let outcome = deliver_with_retries(
         || sink.borrow().clone(),
         &block,
         policy,
-        |attempt, outcome, duration| {
-            stats.attempt(&labels, &block, outcome, duration);
-            let Err(error) = outcome else { return };
-            tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
-            let gave_up = matches!(error, DeliveryError::Terminal { .. });
-            if gave_up || recorded_at.is_none_or(|at| at.elapsed() >= STATUS_EVERY) {
-                recorded_at = Some(std::time::Instant::now());
-                let (db, reason) = (db.clone(), error.to_string());
-                let (account_id, stream_id) = (*account_id, *stream_id);
-                // Best effort: a stream deleted meanwhile has no status row.
-                tokio::spawn(async move {
-                    let _ = db
-                        .record_delivery_error(account_id, stream_id, &reason, gave_up)
-                        .await;
-                });
-            }
-        },
+        |attempt, outcome, duration| recorder.heard(&block, attempt, outcome, duration),
     )
     .await;
     match outcome {
@@ -208,14 +190,7 @@ async fn deliver_block(
             if let Err(e) = on_disk(spool, move |s| s.remove(&sealed)).await {
                 tracing::error!(stream_id, error = %e, "spool: cannot remove a delivered block");
             }
-            // Off the delivery path: the next block need not wait for the status write.
-            let (db, account_id, stream_id) = (db.clone(), *account_id, *stream_id);
-            let (records, bytes) = (block.records as i64, block.body.len() as i64);
-            tokio::spawn(async move {
-                let _ = db
-                    .record_delivery(account_id, stream_id, records, bytes)
-                    .await;
-            });
+            recorder.delivered(&block);
         }
         Err(error) => {
             tracing::error!(stream_id, block_id = %block.id, %error, "block refused: set aside until redelivered");
@@ -224,5 +199,69 @@ async fn deliver_block(
                 tracing::error!(stream_id, error = %e, "spool: cannot set a block aside");
             }
         }
+    }
+}
+
+/// Hears a block's delivery attempts: the delivery log and stats, and the stream's status.
+/// Failures show on the stream while retries go on: the first at once, then every
+/// STATUS_EVERY (and always a refusal for good).
+pub(super) struct AttemptRecorder {
+    db: storage::Db,
+    stats: Arc<Stats>,
+    labels: StreamLabels,
+    recorded_at: Option<std::time::Instant>,
+}
+
+impl AttemptRecorder {
+    pub fn new(db: storage::Db, stats: Arc<Stats>, labels: StreamLabels) -> Self {
+        AttemptRecorder {
+            db,
+            stats,
+            labels,
+            recorded_at: None,
+        }
+    }
+
+    pub fn heard(
+        &mut self,
+        block: &OutgoingBlock,
+        attempt: u32,
+        outcome: &Result<Acknowledged, DeliveryError>,
+        duration: Duration,
+    ) {
+        let StreamLabels {
+            account_id,
+            stream_id,
+        } = self.labels;
+        self.stats.attempt(&self.labels, block, outcome, duration);
+        let Err(error) = outcome else { return };
+        tracing::warn!(stream_id, block_id = %block.id, attempt, %error, "delivery attempt failed");
+        let gave_up = matches!(error, DeliveryError::Terminal { .. });
+        if gave_up
+            || self
+                .recorded_at
+                .is_none_or(|at| at.elapsed() >= STATUS_EVERY)
+        {
+            self.recorded_at = Some(std::time::Instant::now());
+            let (db, reason) = (self.db.clone(), error.to_string());
+            // Best effort: a stream deleted meanwhile has no status row.
+            tokio::spawn(async move {
+                let _ = db
+                    .record_delivery_error(account_id, stream_id, &reason, gave_up)
+                    .await;
+            });
+        }
+    }
+
+    /// The block was acknowledged: the stream's last success and totals. Off the delivery
+    /// path: the next block need not wait for the status write.
+    pub fn delivered(&self, block: &OutgoingBlock) {
+        let (db, labels) = (self.db.clone(), self.labels);
+        let (records, bytes) = (block.records as i64, block.body.len() as i64);
+        tokio::spawn(async move {
+            let _ = db
+                .record_delivery(labels.account_id, labels.stream_id, records, bytes)
+                .await;
+        });
     }
 }

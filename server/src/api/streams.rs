@@ -451,6 +451,17 @@ pub struct StreamStatus {
     /// Why the engine could not start the stream.
     pub engine_error: Option<String>,
     pub waiting: Waiting,
+    /// Cluster mode only: the stream's records on the bus and who delivers them.
+    pub bus: Option<BusStatus>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BusStatus {
+    /// Accepted by any instance, not yet delivered.
+    pub lag_records: u64,
+    pub lag_bytes: u64,
+    /// The instances that delivered the stream's blocks in the last 5 minutes, latest first.
+    pub delivered_by: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -478,6 +489,11 @@ fn status_of(id: i64, dashboard: &model::StreamDashboard) -> StreamStatus {
             bytes: dashboard.spool.bytes,
             failed_blocks: dashboard.spool.failed_blocks,
         },
+        bus: dashboard.bus.as_ref().map(|bus| BusStatus {
+            lag_records: bus.lag_records,
+            lag_bytes: bus.lag_bytes,
+            delivered_by: bus.delivered_by.clone(),
+        }),
     }
 }
 

@@ -1,0 +1,555 @@
+//! Cluster mode's delivery: this instance's member of the bus's consumer group.
+//!
+//! For each partition it owns, records are grouped per stream (a lane) into blocks of whole
+//! messages, sealed at the block limits (and the destination's budget) or by age, and each
+//! lane delivers one block at a time, oldest first. A partition's offset is committed up to
+//! its oldest record not yet acknowledged; besides, each acknowledged block writes how far
+//! its stream got in the partition (`bus_progress`), so the next owner after a failover
+//! skips what was delivered and re-sends only blocks in flight at the loss. A block's id is
+//! derived from its partition and offsets, and its time from its last record's: a re-sent
+//! block sealed at the same records keeps its id (same `X-Block-Id`, same S3 key).
+//!
+//! Fairness: lanes do not wait for each other. A stream whose endpoint is slow or down only
+//! holds its own records; the partition's reading pauses once it holds
+//! [`PARTITION_MAX_HELD`] bytes (bounded memory), and ingest refuses a stream whose lag
+//! passed its limit, so one stream cannot hold a partition's other streams for longer than
+//! it takes to fill that bound.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use model::endpoints::BlockBudget;
+use model::endpoints::sink::OutgoingBlock;
+
+use super::Pipeline;
+use super::retry::{RetryPolicy, deliver_with_retries};
+use super::stats::StreamLabels;
+use super::worker::AttemptRecorder;
+use crate::bus::BusSettings;
+
+/// Bytes of consumed records one partition holds (open, sealed and in-flight blocks)
+/// before its reading pauses until deliveries take them.
+pub const PARTITION_MAX_HELD: u64 = 32 << 20;
+/// How long a new owner waits for this instance's own deliveries still running from an
+/// earlier ownership of the partition before it reads the partition's progress.
+const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(30);
+
+/// The group's changes to this member's partitions, heard in the rebalance callbacks.
+enum Membership {
+    Assigned(Vec<i32>),
+    Revoked(Vec<i32>),
+}
+
+pub struct GroupEvents(mpsc::UnboundedSender<Membership>);
+
+impl ClientContext for GroupEvents {}
+
+impl ConsumerContext for GroupEvents {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let _ = self.0.send(Membership::Revoked(partitions(list)));
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance {
+            let _ = self.0.send(Membership::Assigned(partitions(list)));
+        }
+    }
+}
+
+fn partitions(list: &TopicPartitionList) -> Vec<i32> {
+    list.elements().iter().map(|e| e.partition()).collect()
+}
+
+/// Joins the group and starts delivering the partitions it is given.
+pub(super) fn start(pipeline: Pipeline, bus: &BusSettings) -> Result<(), String> {
+    let (events, membership) = mpsc::unbounded_channel();
+    let consumer: StreamConsumer<GroupEvents> = bus
+        .client_config()
+        .set("group.id", &bus.group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set(
+            "session.timeout.ms",
+            bus.session_timeout.as_millis().to_string(),
+        )
+        .set(
+            "heartbeat.interval.ms",
+            (bus.session_timeout.as_millis() / 3).max(100).to_string(),
+        )
+        .create_with_context(GroupEvents(events))
+        .map_err(|e| format!("cannot create the bus consumer: {e}"))?;
+    consumer
+        .subscribe(&[&bus.topic])
+        .map_err(|e| format!("cannot subscribe to the bus topic {}: {e}", bus.topic))?;
+    let (acks_sender, acks) = mpsc::unbounded_channel();
+    let member = Member {
+        topic: bus.topic.clone(),
+        pipeline,
+        partitions: HashMap::new(),
+        earlier_deliveries: HashMap::new(),
+        deleted: HashSet::new(),
+        next_generation: 0,
+        acks_sender,
+    };
+    tokio::spawn(member.run(consumer, membership, acks));
+    Ok(())
+}
+
+/// One message's records, held until the block holding them is acknowledged.
+struct Held {
+    offset: i64,
+    records: usize,
+    body: Bytes,
+    timestamp_ms: i64,
+}
+
+/// One stream's records in one partition.
+#[derive(Default)]
+struct Lane {
+    account_id: i64,
+    open: Vec<Held>,
+    open_records: usize,
+    open_bytes: u64,
+    opened_at: Option<Instant>,
+    sealed: VecDeque<Vec<Held>>,
+    delivering: bool,
+}
+
+impl Lane {
+    fn seal(&mut self) {
+        if !self.open.is_empty() {
+            self.sealed.push_back(std::mem::take(&mut self.open));
+        }
+        self.open_records = 0;
+        self.open_bytes = 0;
+        self.opened_at = None;
+    }
+
+    /// Adds a message, sealing before it would take the open block past a limit (a
+    /// message over them is a block of its own) and once the block is full.
+    fn add(&mut self, held: Held, limits: &engine::BlockLimits, budget: Option<BlockBudget>) {
+        let (records, bytes) = (held.records, held.body.len() as u64);
+        let over_budget = budget.is_some_and(|b| {
+            self.open_bytes + bytes + (self.open_records + records) as u64 * b.extra_per_record
+                > b.max_bytes
+        });
+        if !self.open.is_empty()
+            && (self.open_records + records > limits.max_records
+                || self.open_bytes + bytes > limits.max_bytes
+                || over_budget)
+        {
+            self.seal();
+        }
+        self.opened_at.get_or_insert_with(Instant::now);
+        self.open.push(held);
+        self.open_records += records;
+        self.open_bytes += bytes;
+        if self.open_records >= limits.max_records {
+            self.seal();
+        }
+    }
+}
+
+/// What this member holds of one partition it owns.
+struct Partition {
+    /// Acks from an earlier ownership are not this one's.
+    generation: u64,
+    /// Per stream, the offset its delivery reached (from `bus_progress`).
+    progress: HashMap<i64, i64>,
+    lanes: HashMap<i64, Lane>,
+    /// Offsets of messages held and not yet acknowledged: the commit stays below the first.
+    unacked: BTreeSet<i64>,
+    /// The offset after the last message read.
+    position: Option<i64>,
+    committed: i64,
+    held_bytes: u64,
+    paused: bool,
+}
+
+/// A block's acknowledgement (or, for a deleted stream, its end).
+struct Acked {
+    partition: i32,
+    generation: u64,
+    stream_id: i64,
+    offsets: Vec<i64>,
+    bytes: u64,
+}
+
+struct Member {
+    topic: String,
+    pipeline: Pipeline,
+    partitions: HashMap<i32, Partition>,
+    /// Deliveries still running for partitions this member lost, by partition.
+    earlier_deliveries: HashMap<i32, Vec<JoinHandle<()>>>,
+    /// Streams found deleted (ids are never reused).
+    deleted: HashSet<i64>,
+    next_generation: u64,
+    acks_sender: mpsc::UnboundedSender<Acked>,
+}
+
+impl Member {
+    async fn run(
+        mut self,
+        consumer: StreamConsumer<GroupEvents>,
+        mut membership: mpsc::UnboundedReceiver<Membership>,
+        mut acks: mpsc::UnboundedReceiver<Acked>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                message = consumer.recv() => {
+                    // Membership changes happened inside that poll, before its message.
+                    while let Ok(change) = membership.try_recv() {
+                        self.apply(change).await;
+                    }
+                    match message {
+                        Ok(message) => self.take(&consumer, &message).await,
+                        Err(e) => tracing::warn!(error = %e, "bus: read failed"),
+                    }
+                }
+                Some(change) = membership.recv() => self.apply(change).await,
+                Some(acked) = acks.recv() => self.acknowledged(&consumer, acked),
+                _ = tick.tick() => self.seal_by_age(),
+            }
+        }
+    }
+
+    async fn apply(&mut self, change: Membership) {
+        match change {
+            Membership::Revoked(partitions) => {
+                for partition in partitions {
+                    if self.partitions.remove(&partition).is_some() {
+                        tracing::info!(partition, "bus: partition handed back");
+                    }
+                }
+            }
+            Membership::Assigned(partitions) => {
+                for partition in partitions {
+                    self.assigned(partition).await;
+                }
+            }
+        }
+    }
+
+    async fn assigned(&mut self, partition: i32) {
+        // This member's own blocks from before must have written their progress first.
+        if let Some(earlier) = self.earlier_deliveries.remove(&partition) {
+            let all = futures_util::future::join_all(earlier);
+            let _ = tokio::time::timeout(EARLIER_DELIVERIES_WAIT, all).await;
+        }
+        let progress = loop {
+            match self.pipeline.inner.db.bus_progress(partition).await {
+                Ok(progress) => break progress,
+                Err(e) => {
+                    tracing::warn!(partition, error = %e, "bus: progress unreadable, retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        self.next_generation += 1;
+        tracing::info!(partition, "bus: partition taken");
+        self.partitions.insert(
+            partition,
+            Partition {
+                generation: self.next_generation,
+                progress,
+                lanes: HashMap::new(),
+                unacked: BTreeSet::new(),
+                position: None,
+                committed: -1,
+                held_bytes: 0,
+                paused: false,
+            },
+        );
+    }
+
+    async fn take(
+        &mut self,
+        consumer: &StreamConsumer<GroupEvents>,
+        message: &BorrowedMessage<'_>,
+    ) {
+        let (partition, offset) = (message.partition(), message.offset());
+        let Some(key) = message.key().and_then(parse_key) else {
+            tracing::warn!(
+                partition,
+                offset,
+                "bus: a message without a stream key, skipped"
+            );
+            return self.skipped(consumer, partition, offset);
+        };
+        let (account_id, stream_id) = key;
+        let Some(owned) = self.partitions.get(&partition) else {
+            return;
+        };
+        if offset < owned.progress.get(&stream_id).copied().unwrap_or(0) {
+            return self.skipped(consumer, partition, offset);
+        }
+        let Some(budget) = self.stream_budget(account_id, stream_id).await else {
+            return self.skipped(consumer, partition, offset);
+        };
+        let body = Bytes::copy_from_slice(message.payload().unwrap_or_default());
+        let held = Held {
+            offset,
+            records: memchr::memchr_iter(b'\n', &body).count(),
+            timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
+            body,
+        };
+        let limits = self.pipeline.inner.settings.limits;
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        owned.position = Some(offset + 1);
+        owned.unacked.insert(offset);
+        owned.held_bytes += held.body.len() as u64;
+        let lane = owned.lanes.entry(stream_id).or_default();
+        lane.account_id = account_id;
+        lane.add(held, &limits, budget);
+        if owned.held_bytes >= PARTITION_MAX_HELD && !owned.paused {
+            owned.paused = true;
+            if let Err(e) = consumer.pause(&self.one(partition, Offset::Invalid)) {
+                tracing::warn!(partition, error = %e, "bus: cannot pause a partition");
+            }
+        }
+        self.deliver_next(partition, stream_id);
+    }
+
+    /// The stream's destination budget; `None` when the stream was deleted. A stream this
+    /// instance does not know yet (saved elsewhere a moment ago) is loaded first.
+    async fn stream_budget(
+        &mut self,
+        account_id: i64,
+        stream_id: i64,
+    ) -> Option<Option<BlockBudget>> {
+        if self.deleted.contains(&stream_id) {
+            return None;
+        }
+        if let Some(known) = self.pipeline.bus_stream(stream_id) {
+            return Some(known.budget);
+        }
+        if let Err(e) = self.pipeline.reload(account_id).await {
+            tracing::warn!(account_id, error = %e, "bus: cannot load a stream's account");
+        }
+        match self.pipeline.bus_stream(stream_id) {
+            Some(known) => Some(known.budget),
+            None => {
+                self.deleted.insert(stream_id);
+                None
+            }
+        }
+    }
+
+    /// A message not for delivery: the commit may pass it.
+    fn skipped(&mut self, consumer: &StreamConsumer<GroupEvents>, partition: i32, offset: i64) {
+        if let Some(owned) = self.partitions.get_mut(&partition) {
+            owned.position = Some(offset + 1);
+        }
+        self.commit(consumer, partition);
+    }
+
+    fn one(&self, partition: i32, offset: Offset) -> TopicPartitionList {
+        let mut list = TopicPartitionList::new();
+        let _ = list.add_partition_offset(&self.topic, partition, offset);
+        list
+    }
+
+    /// Commits the partition up to its oldest record not yet acknowledged.
+    fn commit(&mut self, consumer: &StreamConsumer<GroupEvents>, partition: i32) {
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        let Some(upto) = owned.unacked.first().copied().or(owned.position) else {
+            return;
+        };
+        if upto <= owned.committed {
+            return;
+        }
+        owned.committed = upto;
+        let list = self.one(partition, Offset::Offset(upto));
+        if let Err(e) = consumer.commit(&list, CommitMode::Async) {
+            tracing::warn!(partition, error = %e, "bus: commit failed (the next commit covers it)");
+        }
+    }
+
+    fn seal_by_age(&mut self) {
+        let max_age = self.pipeline.inner.settings.limits.max_age;
+        let mut due = Vec::new();
+        for (partition, owned) in &mut self.partitions {
+            for (stream_id, lane) in &mut owned.lanes {
+                if lane.opened_at.is_some_and(|at| at.elapsed() >= max_age) {
+                    lane.seal();
+                    due.push((*partition, *stream_id));
+                }
+            }
+        }
+        for (partition, stream_id) in due {
+            self.deliver_next(partition, stream_id);
+        }
+    }
+
+    fn acknowledged(&mut self, consumer: &StreamConsumer<GroupEvents>, acked: Acked) {
+        let Some(owned) = self
+            .partitions
+            .get_mut(&acked.partition)
+            .filter(|p| p.generation == acked.generation)
+        else {
+            return;
+        };
+        for offset in &acked.offsets {
+            owned.unacked.remove(offset);
+        }
+        owned.held_bytes = owned.held_bytes.saturating_sub(acked.bytes);
+        if let Some(lane) = owned.lanes.get_mut(&acked.stream_id) {
+            lane.delivering = false;
+            if lane.open.is_empty() && lane.sealed.is_empty() {
+                owned.lanes.remove(&acked.stream_id);
+            }
+        }
+        if owned.paused && owned.held_bytes < PARTITION_MAX_HELD / 2 {
+            owned.paused = false;
+            if let Err(e) = consumer.resume(&self.one(acked.partition, Offset::Invalid)) {
+                tracing::warn!(partition = acked.partition, error = %e, "bus: cannot resume a partition");
+            }
+        }
+        self.commit(consumer, acked.partition);
+        self.deliver_next(acked.partition, acked.stream_id);
+    }
+
+    /// Starts the lane's oldest sealed block unless one is being delivered.
+    fn deliver_next(&mut self, partition: i32, stream_id: i64) {
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        let generation = owned.generation;
+        let Some(lane) = owned.lanes.get_mut(&stream_id) else {
+            return;
+        };
+        if lane.delivering {
+            return;
+        }
+        let Some(held) = lane.sealed.pop_front() else {
+            return;
+        };
+        lane.delivering = true;
+        let block = block_of(&self.topic, partition, &held);
+        let next_offset = held.last().map_or(0, |h| h.offset + 1);
+        let acked = Acked {
+            partition,
+            generation,
+            stream_id,
+            offsets: held.iter().map(|h| h.offset).collect(),
+            bytes: held.iter().map(|h| h.body.len() as u64).sum(),
+        };
+        let labels = StreamLabels {
+            account_id: lane.account_id,
+            stream_id,
+        };
+        let delivery = tokio::spawn(deliver(
+            self.pipeline.clone(),
+            labels,
+            block,
+            next_offset,
+            acked,
+            self.acks_sender.clone(),
+        ));
+        let running = self.earlier_deliveries.entry(partition).or_default();
+        running.retain(|d| !d.is_finished());
+        running.push(delivery);
+    }
+}
+
+/// `<account>/<stream>`.
+fn parse_key(key: &[u8]) -> Option<(i64, i64)> {
+    let (account, stream) = std::str::from_utf8(key).ok()?.split_once('/')?;
+    Some((account.parse().ok()?, stream.parse().ok()?))
+}
+
+/// The block of these messages: its id from the partition and offsets, its time from the
+/// last record's, so that the same records make the same block on any instance.
+fn block_of(topic: &str, partition: i32, held: &[Held]) -> OutgoingBlock {
+    let (first, last) = (
+        held.first().map_or(0, |h| h.offset),
+        held.last().map_or(0, |h| h.offset),
+    );
+    let name = format!("data-streaming/bus/{topic}/{partition}/{first}-{last}");
+    let mut body = BytesMut::with_capacity(held.iter().map(|h| h.body.len()).sum());
+    for h in held {
+        body.extend_from_slice(&h.body);
+    }
+    if body.last() == Some(&b'\n') {
+        body.truncate(body.len() - 1);
+    }
+    let timestamp_ms = held.last().map_or(0, |h| h.timestamp_ms.max(0) as u64);
+    OutgoingBlock {
+        id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()),
+        records: held.iter().map(|h| h.records).sum(),
+        body: body.freeze(),
+        sealed_at: UNIX_EPOCH + Duration::from_millis(timestamp_ms),
+    }
+}
+
+/// Delivers one block through the stream's endpoint in force, retrying until it is taken
+/// (a refusal for good too, every retry policy maximum: a partition cannot set a block
+/// aside and move on without losing it); then writes the progress and tells the member.
+async fn deliver(
+    pipeline: Pipeline,
+    labels: StreamLabels,
+    block: OutgoingBlock,
+    next_offset: i64,
+    acked: Acked,
+    acks: mpsc::UnboundedSender<Acked>,
+) {
+    let policy = RetryPolicy::default();
+    let inner = &pipeline.inner;
+    let mut recorder = AttemptRecorder::new(inner.db.clone(), inner.stats.clone(), labels);
+    // A stream deleted meanwhile has nothing more to deliver.
+    while let Some(stream) = pipeline.bus_stream(labels.stream_id) {
+        // Settings that cannot make an endpoint (shown on the stream): wait for a fix.
+        let Some(in_force) = stream.sink else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let sink = || {
+            pipeline
+                .bus_stream(labels.stream_id)
+                .and_then(|s| s.sink)
+                .unwrap_or_else(|| in_force.clone())
+        };
+        let outcome = deliver_with_retries(sink, &block, &policy, |attempt, outcome, duration| {
+            recorder.heard(&block, attempt, outcome, duration)
+        })
+        .await;
+        if outcome.is_ok() {
+            let bus = pipeline.bus_settings();
+            let instance = bus.map_or("", |b| b.instance.as_str());
+            if let Err(e) = inner
+                .db
+                .record_bus_progress(
+                    labels.account_id,
+                    labels.stream_id,
+                    acked.partition,
+                    next_offset,
+                    instance,
+                )
+                .await
+            {
+                tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
+            }
+            recorder.delivered(&block);
+            pipeline.count_bus_delivered(labels, block.records, acked.bytes);
+            break;
+        }
+        tokio::time::sleep(policy.max).await;
+    }
+    let _ = acks.send(acked);
+}

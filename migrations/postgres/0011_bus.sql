@@ -1,0 +1,24 @@
+-- Cluster mode (`--bus`): how far each stream's records were delivered from each bus
+-- partition, and by which instance (the next owner of a partition skips what was
+-- delivered; the dashboard names who delivers).
+CREATE TABLE bus_progress (
+    stream_id      BIGINT   NOT NULL REFERENCES streams (id) ON DELETE CASCADE,
+    account_id     BIGINT   NOT NULL,
+    bus_partition  INTEGER  NOT NULL,
+    next_offset    BIGINT   NOT NULL,
+    instance       TEXT     NOT NULL,
+    delivered_at   BIGINT   NOT NULL,
+    PRIMARY KEY (stream_id, bus_partition)
+);
+CREATE INDEX bus_progress_partition ON bus_progress (bus_partition);
+
+-- Records and bytes each stream's ingest put on the bus and its delivery took off, summed
+-- over every instance: the difference is the stream's bus lag.
+CREATE TABLE bus_lag (
+    stream_id          BIGINT  PRIMARY KEY REFERENCES streams (id) ON DELETE CASCADE,
+    account_id         BIGINT  NOT NULL,
+    accepted_records   BIGINT  NOT NULL DEFAULT 0,
+    accepted_bytes     BIGINT  NOT NULL DEFAULT 0,
+    delivered_records  BIGINT  NOT NULL DEFAULT 0,
+    delivered_bytes    BIGINT  NOT NULL DEFAULT 0
+);

@@ -1,0 +1,146 @@
+//! What cluster mode (`--bus`, PostgreSQL only) keeps where every instance sees it: each
+//! stream's delivery progress per bus partition, and the records put on and taken off the
+//! bus per stream (its lag).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::db::{Db, DbError, now_millis};
+
+/// One stream's records on the bus, accepted and not yet delivered (over all instances).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BusLag {
+    pub account_id: i64,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+/// Records and bytes counted since the last flush, per stream.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LagDelta {
+    pub account_id: i64,
+    pub accepted_records: i64,
+    pub accepted_bytes: i64,
+    pub delivered_records: i64,
+    pub delivered_bytes: i64,
+}
+
+impl Db {
+    /// A block of `stream_id`'s records from `partition` was acknowledged: its records up
+    /// to `next_offset` (exclusive) need not be delivered again.
+    pub async fn record_bus_progress(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+        partition: i32,
+        next_offset: i64,
+        instance: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO bus_progress (stream_id, account_id, bus_partition, next_offset, \
+             instance, delivered_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (stream_id, bus_partition) DO UPDATE SET \
+             next_offset = GREATEST(bus_progress.next_offset, excluded.next_offset), \
+             instance = excluded.instance, delivered_at = excluded.delivered_at",
+        )
+        .bind(stream_id)
+        .bind(account_id)
+        .bind(partition)
+        .bind(next_offset)
+        .bind(instance)
+        .bind(now_millis())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Per stream, the offset its delivery reached in `partition` (a new owner skips what
+    /// is below). The operator's partition, not a tenant's: every account's streams.
+    pub async fn bus_progress(&self, partition: i32) -> Result<HashMap<i64, i64>, DbError> {
+        let rows =
+            sqlx::query("SELECT stream_id, next_offset FROM bus_progress WHERE bus_partition = $1")
+                .bind(partition)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("stream_id")?, row.try_get("next_offset")?)))
+            .collect()
+    }
+
+    /// The instances that delivered the stream's records since `since_ms`, latest first.
+    pub async fn bus_delivering_instances(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+        since_ms: i64,
+    ) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT instance, MAX(delivered_at) AS latest FROM bus_progress \
+             WHERE account_id = $1 AND stream_id = $2 AND delivered_at >= $3 \
+             GROUP BY instance ORDER BY latest DESC",
+        )
+        .bind(account_id)
+        .bind(stream_id)
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("instance")?))
+            .collect()
+    }
+
+    /// Adds one instance's counts to the streams' totals (a stream deleted meanwhile has no
+    /// row to add to: its counts are dropped).
+    pub async fn add_bus_lag(&self, deltas: &HashMap<i64, LagDelta>) -> Result<(), DbError> {
+        // One transaction: a failed write is retried whole, never counted twice.
+        let mut tx = self.pool().begin().await?;
+        for (stream_id, delta) in deltas {
+            sqlx::query(
+                "INSERT INTO bus_lag (stream_id, account_id, accepted_records, accepted_bytes, \
+                 delivered_records, delivered_bytes) \
+                 SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM streams WHERE id = $1 AND account_id = $2) \
+                 ON CONFLICT (stream_id) DO UPDATE SET \
+                 accepted_records = bus_lag.accepted_records + excluded.accepted_records, \
+                 accepted_bytes = bus_lag.accepted_bytes + excluded.accepted_bytes, \
+                 delivered_records = bus_lag.delivered_records + excluded.delivered_records, \
+                 delivered_bytes = bus_lag.delivered_bytes + excluded.delivered_bytes",
+            )
+            .bind(stream_id)
+            .bind(delta.account_id)
+            .bind(delta.accepted_records)
+            .bind(delta.accepted_bytes)
+            .bind(delta.delivered_records)
+            .bind(delta.delivered_bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every stream's bus lag (duplicates delivered after a failover can make a stream's
+    /// delivered count pass its accepted one: its lag is then 0).
+    pub async fn bus_lags(&self) -> Result<HashMap<i64, BusLag>, DbError> {
+        let rows = sqlx::query(
+            "SELECT stream_id, account_id, accepted_records - delivered_records AS records, \
+             accepted_bytes - delivered_bytes AS bytes FROM bus_lag",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let records: i64 = row.try_get("records")?;
+                let bytes: i64 = row.try_get("bytes")?;
+                Ok((
+                    row.try_get("stream_id")?,
+                    BusLag {
+                        account_id: row.try_get("account_id")?,
+                        records: records.max(0) as u64,
+                        bytes: bytes.max(0) as u64,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
