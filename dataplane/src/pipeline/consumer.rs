@@ -9,21 +9,26 @@
 //! derived from its partition and offsets, and its time from its last record's: a re-sent
 //! block sealed at the same records keeps its id (same `X-Block-Id`, same S3 key).
 //!
-//! Fairness: lanes do not wait for each other. A stream whose endpoint is slow or down only
-//! holds its own records; the partition's reading pauses once it holds
-//! [`PARTITION_MAX_HELD`] bytes (bounded memory), and ingest refuses a stream whose lag
-//! passed its limit, so one stream cannot hold a partition's other streams for longer than
-//! it takes to fill that bound.
+//! Fairness: lanes do not wait for each other. A stream whose endpoint is slow or down holds
+//! at most [`LANE_MAX_HELD`] bytes of its records in memory; past that its records are left
+//! in the partition (the commit stays below the first of them) while the partition's reading
+//! goes on for the other streams, and a catch-up reader of its own fetches them once the
+//! lane has room again. The partition's reading pauses only when all its lanes together
+//! hold [`PARTITION_MAX_HELD`] (many streams stuck at once), and ingest refuses a stream
+//! whose lag passed its limit.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -36,9 +41,14 @@ use super::stats::StreamLabels;
 use super::worker::AttemptRecorder;
 use crate::bus::BusSettings;
 
-/// Bytes of consumed records one partition holds (open, sealed and in-flight blocks)
-/// before its reading pauses until deliveries take them.
-pub const PARTITION_MAX_HELD: u64 = 32 << 20;
+/// Bytes of one stream's records a partition's lane holds (open, sealed and in-flight
+/// blocks); past it the stream's next records wait in the partition for a catch-up reader.
+pub const LANE_MAX_HELD: u64 = 8 << 20;
+/// Bytes all of a partition's lanes hold before its reading pauses until deliveries take
+/// them.
+pub const PARTITION_MAX_HELD: u64 = 64 << 20;
+/// Catch-up records on their way to the member: a reader waits for room (its own bound).
+const CATCH_UP_QUEUE: usize = 64;
 /// How long a new owner waits for this instance's own deliveries still running from an
 /// earlier ownership of the partition before it reads the partition's progress.
 const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(30);
@@ -93,6 +103,12 @@ pub(super) fn start(pipeline: Pipeline, bus: &BusSettings) -> Result<(), String>
         .subscribe(&[&bus.topic])
         .map_err(|e| format!("cannot subscribe to the bus topic {}: {e}", bus.topic))?;
     let (acks_sender, acks) = mpsc::unbounded_channel();
+    let (catch_up_sender, catch_ups) = mpsc::channel(CATCH_UP_QUEUE);
+    let mut catch_up_config = bus.client_config();
+    catch_up_config
+        .set("group.id", format!("{}-catch-up", bus.group))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true");
     let member = Member {
         topic: bus.topic.clone(),
         pipeline,
@@ -101,8 +117,11 @@ pub(super) fn start(pipeline: Pipeline, bus: &BusSettings) -> Result<(), String>
         deleted: HashSet::new(),
         next_generation: 0,
         acks_sender,
+        catch_up_config,
+        catch_up_sender,
+        next_reader: 0,
     };
-    tokio::spawn(member.run(consumer, membership, acks));
+    tokio::spawn(member.run(consumer, membership, acks, catch_ups));
     Ok(())
 }
 
@@ -112,6 +131,52 @@ struct Held {
     records: usize,
     body: Bytes,
     timestamp_ms: i64,
+}
+
+impl Held {
+    fn of(message: &impl Message) -> Held {
+        let body = Bytes::copy_from_slice(message.payload().unwrap_or_default());
+        Held {
+            offset: message.offset(),
+            records: memchr::memchr_iter(b'\n', &body).count(),
+            timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
+            body,
+        }
+    }
+}
+
+/// A lane that reached [`LANE_MAX_HELD`]: its records from `from` on were left in the
+/// partition (the main reading passed them, up to `until`, exclusive).
+struct Behind {
+    from: i64,
+    until: i64,
+    /// The catch-up reader fetching them: its id and its stop flag.
+    reader: Option<(u64, Arc<AtomicBool>)>,
+}
+
+impl Behind {
+    fn stop_reader(&mut self) {
+        if let Some((_, stop)) = self.reader.take() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a catch-up reader sends its member.
+enum CatchUp {
+    Record {
+        partition: i32,
+        stream_id: i64,
+        reader: u64,
+        held: Held,
+    },
+    /// Every record of the stream below `stop_at` was sent.
+    Done {
+        partition: i32,
+        stream_id: i64,
+        reader: u64,
+        stop_at: i64,
+    },
 }
 
 /// One stream's records in one partition.
@@ -124,6 +189,8 @@ struct Lane {
     opened_at: Option<Instant>,
     sealed: VecDeque<Vec<Held>>,
     delivering: bool,
+    held_bytes: u64,
+    behind: Option<Behind>,
 }
 
 impl Lane {
@@ -196,6 +263,10 @@ struct Member {
     deleted: HashSet<i64>,
     next_generation: u64,
     acks_sender: mpsc::UnboundedSender<Acked>,
+    /// Catch-up readers: not group members, they read one partition from an offset.
+    catch_up_config: ClientConfig,
+    catch_up_sender: mpsc::Sender<CatchUp>,
+    next_reader: u64,
 }
 
 impl Member {
@@ -204,6 +275,7 @@ impl Member {
         consumer: StreamConsumer<GroupEvents>,
         mut membership: mpsc::UnboundedReceiver<Membership>,
         mut acks: mpsc::UnboundedReceiver<Acked>,
+        mut catch_ups: mpsc::Receiver<CatchUp>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
@@ -220,6 +292,7 @@ impl Member {
                 }
                 Some(change) = membership.recv() => self.apply(change).await,
                 Some(acked) = acks.recv() => self.acknowledged(&consumer, acked),
+                Some(caught) = catch_ups.recv() => self.caught_up(&consumer, caught),
                 _ = tick.tick() => self.seal_by_age(),
             }
         }
@@ -229,7 +302,10 @@ impl Member {
         match change {
             Membership::Revoked(partitions) => {
                 for partition in partitions {
-                    if self.partitions.remove(&partition).is_some() {
+                    if let Some(mut owned) = self.partitions.remove(&partition) {
+                        for behind in owned.lanes.values_mut().filter_map(|l| l.behind.as_mut()) {
+                            behind.stop_reader();
+                        }
                         tracing::info!(partition, "bus: partition handed back");
                     }
                 }
@@ -298,22 +374,53 @@ impl Member {
         let Some(budget) = self.stream_budget(account_id, stream_id).await else {
             return self.skipped(consumer, partition, offset);
         };
-        let body = Bytes::copy_from_slice(message.payload().unwrap_or_default());
-        let held = Held {
-            offset,
-            records: memchr::memchr_iter(b'\n', &body).count(),
-            timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
-            body,
-        };
-        let limits = self.pipeline.inner.settings.limits;
         let Some(owned) = self.partitions.get_mut(&partition) else {
             return;
         };
         owned.position = Some(offset + 1);
-        owned.unacked.insert(offset);
-        owned.held_bytes += held.body.len() as u64;
         let lane = owned.lanes.entry(stream_id).or_default();
         lane.account_id = account_id;
+        if let Some(behind) = lane.behind.as_mut() {
+            // Left for the catch-up reader.
+            behind.until = offset + 1;
+            return;
+        }
+        if lane.held_bytes >= LANE_MAX_HELD {
+            tracing::info!(
+                partition,
+                stream_id,
+                offset,
+                "bus: a stream's lane is full; its next records wait in the partition"
+            );
+            lane.behind = Some(Behind {
+                from: offset,
+                until: offset + 1,
+                reader: None,
+            });
+            return;
+        }
+        self.hold(consumer, partition, stream_id, Held::of(message), budget);
+    }
+
+    /// Takes a message into its lane: held (the commit stays below it) until its block is
+    /// acknowledged.
+    fn hold(
+        &mut self,
+        consumer: &StreamConsumer<GroupEvents>,
+        partition: i32,
+        stream_id: i64,
+        held: Held,
+        budget: Option<BlockBudget>,
+    ) {
+        let limits = self.pipeline.inner.settings.limits;
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        let bytes = held.body.len() as u64;
+        owned.unacked.insert(held.offset);
+        owned.held_bytes += bytes;
+        let lane = owned.lanes.entry(stream_id).or_default();
+        lane.held_bytes += bytes;
         lane.add(held, &limits, budget);
         if owned.held_bytes >= PARTITION_MAX_HELD && !owned.paused {
             owned.paused = true;
@@ -322,6 +429,98 @@ impl Member {
             }
         }
         self.deliver_next(partition, stream_id);
+    }
+
+    /// Starts a catch-up reader for a lane that is behind, once it has room again.
+    fn catch_up_if_room(&mut self, partition: i32, stream_id: i64) {
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        let Some(lane) = owned.lanes.get_mut(&stream_id) else {
+            return;
+        };
+        let room = lane.held_bytes < LANE_MAX_HELD / 2;
+        let Some(behind) = lane.behind.as_mut().filter(|b| b.reader.is_none() && room) else {
+            return;
+        };
+        self.next_reader += 1;
+        let stop = Arc::new(AtomicBool::new(false));
+        behind.reader = Some((self.next_reader, stop.clone()));
+        let reader = CatchUpReader {
+            config: self.catch_up_config.clone(),
+            topic: self.topic.clone(),
+            partition,
+            stream_id,
+            account_id: lane.account_id,
+            reader: self.next_reader,
+            from: behind.from,
+            stop_at: behind.until,
+            stop,
+            sender: self.catch_up_sender.clone(),
+        };
+        tokio::task::spawn_blocking(move || reader.run());
+    }
+
+    fn caught_up(&mut self, consumer: &StreamConsumer<GroupEvents>, caught: CatchUp) {
+        let (partition, stream_id, reader) = match &caught {
+            CatchUp::Record {
+                partition,
+                stream_id,
+                reader,
+                ..
+            }
+            | CatchUp::Done {
+                partition,
+                stream_id,
+                reader,
+                ..
+            } => (*partition, *stream_id, *reader),
+        };
+        let budget = self.pipeline.bus_stream(stream_id).map(|s| s.budget);
+        let Some(lane) = self
+            .partitions
+            .get_mut(&partition)
+            .and_then(|owned| owned.lanes.get_mut(&stream_id))
+        else {
+            return;
+        };
+        let full = lane.held_bytes >= LANE_MAX_HELD;
+        let Some(behind) = lane
+            .behind
+            .as_mut()
+            .filter(|b| b.reader.as_ref().is_some_and(|(id, _)| *id == reader))
+        else {
+            return;
+        };
+        match caught {
+            CatchUp::Record { held, .. } => {
+                let Some(budget) = budget else {
+                    // Deleted meanwhile: nothing more to fetch.
+                    behind.stop_reader();
+                    lane.behind = None;
+                    return;
+                };
+                if full {
+                    // Full again: the reader stops; the next acknowledgement starts another.
+                    behind.from = held.offset;
+                    behind.stop_reader();
+                    return;
+                }
+                behind.from = held.offset + 1;
+                self.hold(consumer, partition, stream_id, held, budget);
+            }
+            CatchUp::Done { stop_at, .. } => {
+                behind.reader = None;
+                behind.from = behind.from.max(stop_at);
+                if behind.from >= behind.until {
+                    tracing::info!(partition, stream_id, "bus: a stream's lane caught up");
+                    lane.behind = None;
+                    self.commit(consumer, partition);
+                } else {
+                    self.catch_up_if_room(partition, stream_id);
+                }
+            }
+        }
     }
 
     /// The stream's destination budget; `None` when the stream was deleted. A stream this
@@ -368,7 +567,14 @@ impl Member {
         let Some(owned) = self.partitions.get_mut(&partition) else {
             return;
         };
-        let Some(upto) = owned.unacked.first().copied().or(owned.position) else {
+        // Below the first record held, and below those a lane left for its catch-up.
+        let behind = owned
+            .lanes
+            .values()
+            .filter_map(|l| l.behind.as_ref().map(|b| b.from))
+            .min();
+        let held = owned.unacked.first().copied();
+        let Some(upto) = [held, behind, owned.position].into_iter().flatten().min() else {
             return;
         };
         if upto <= owned.committed {
@@ -411,7 +617,8 @@ impl Member {
         owned.held_bytes = owned.held_bytes.saturating_sub(acked.bytes);
         if let Some(lane) = owned.lanes.get_mut(&acked.stream_id) {
             lane.delivering = false;
-            if lane.open.is_empty() && lane.sealed.is_empty() {
+            lane.held_bytes = lane.held_bytes.saturating_sub(acked.bytes);
+            if lane.open.is_empty() && lane.sealed.is_empty() && lane.behind.is_none() {
                 owned.lanes.remove(&acked.stream_id);
             }
         }
@@ -423,6 +630,7 @@ impl Member {
         }
         self.commit(consumer, acked.partition);
         self.deliver_next(acked.partition, acked.stream_id);
+        self.catch_up_if_room(acked.partition, acked.stream_id);
     }
 
     /// Starts the lane's oldest sealed block unless one is being delivered.
@@ -465,6 +673,84 @@ impl Member {
         let running = self.earlier_deliveries.entry(partition).or_default();
         running.retain(|d| !d.is_finished());
         running.push(delivery);
+    }
+}
+
+/// A catch-up reader's client: reaching the partition's end is how it stops, not an error.
+struct CatchUpContext;
+
+impl ClientContext for CatchUpContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() != Some(RDKafkaErrorCode::PartitionEOF) {
+            tracing::warn!(%error, reason, "bus: catch-up reader's client error");
+        }
+    }
+}
+
+impl ConsumerContext for CatchUpContext {}
+
+/// Reads one partition from `from` for one stream's records, up to `stop_at` (exclusive),
+/// handing them to the member one at a time (blocking while its queue is full).
+struct CatchUpReader {
+    config: ClientConfig,
+    topic: String,
+    partition: i32,
+    stream_id: i64,
+    account_id: i64,
+    reader: u64,
+    from: i64,
+    stop_at: i64,
+    stop: Arc<AtomicBool>,
+    sender: mpsc::Sender<CatchUp>,
+}
+
+impl CatchUpReader {
+    fn run(self) {
+        let consumer: BaseConsumer<CatchUpContext> =
+            match self.config.create_with_context(CatchUpContext) {
+                Ok(consumer) => consumer,
+                Err(e) => return tracing::warn!(error = %e, "bus: no catch-up reader"),
+            };
+        let mut list = TopicPartitionList::new();
+        let assigned = list
+            .add_partition_offset(&self.topic, self.partition, Offset::Offset(self.from))
+            .and_then(|()| consumer.assign(&list));
+        if let Err(e) = assigned {
+            return tracing::warn!(partition = self.partition, error = %e, "bus: catch-up reader not assigned");
+        }
+        let key = format!("{}/{}", self.account_id, self.stream_id);
+        while !self.stop.load(Ordering::Relaxed) {
+            match consumer.poll(Duration::from_millis(200)) {
+                None => continue,
+                Some(Err(KafkaError::PartitionEOF(_))) => break,
+                Some(Err(e)) => tracing::warn!(error = %e, "bus: catch-up read failed"),
+                Some(Ok(message)) => {
+                    if message.offset() >= self.stop_at {
+                        break;
+                    }
+                    if message.key() != Some(key.as_bytes()) {
+                        continue;
+                    }
+                    let record = CatchUp::Record {
+                        partition: self.partition,
+                        stream_id: self.stream_id,
+                        reader: self.reader,
+                        held: Held::of(&message),
+                    };
+                    if self.sender.blocking_send(record).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if !self.stop.load(Ordering::Relaxed) {
+            let _ = self.sender.blocking_send(CatchUp::Done {
+                partition: self.partition,
+                stream_id: self.stream_id,
+                reader: self.reader,
+                stop_at: self.stop_at,
+            });
+        }
     }
 }
 

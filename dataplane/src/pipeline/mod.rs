@@ -28,6 +28,7 @@ use storage::{Db, DbError};
 
 use crate::bus::{Bus, BusError, BusSettings};
 
+pub use consumer::LANE_MAX_HELD;
 pub use spool::{Spool, append_all};
 use stats::{Stats, StreamLabels};
 use worker::StreamWorker;

@@ -417,22 +417,9 @@ async fn three_instances_on_a_bus_lose_nothing_when_one_is_killed_and_the_broker
     broker = Broker::start(broker.port, broker.storage.clone(), broker.log.clone()).await;
 
     let retried = sender.await.unwrap();
-    // Until every record arrived (duplicates do not count), or 2 minutes passed.
-    let count = |records: &[String]| {
-        let mut seen: HashMap<usize, usize> = HashMap::new();
-        for record in records {
-            *seen.entry(record_id(record)).or_default() += 1;
-        }
-        seen
-    };
-    let all_arrived = crate::helpers::poll(Duration::from_secs(120), || async {
-        let records = receiver.records();
-        (count(&records).len() == EVENTS).then_some(())
-    })
-    .await;
+    let seen = distinct_records(&receiver, EVENTS, Duration::from_secs(120)).await;
     let records = receiver.records();
-    let seen = count(&records);
-    if all_arrived.is_none() {
+    if seen.len() < EVENTS {
         let mut missing: Vec<_> = (0..EVENTS).filter(|i| !seen.contains_key(i)).collect();
         missing.truncate(10);
         eprintln!("missing, first 10: {missing:?}");
@@ -590,4 +577,88 @@ async fn a_stream_past_its_bus_lag_limit_is_refused_until_its_endpoint_catches_u
         "{drained}"
     );
     assert_eq!(send(batch).await.unwrap().status(), 200);
+}
+
+/// Two streams share the bus's only partition; one's endpoint is down. Past the lane's
+/// memory bound its records stay in the partition while the other stream's are delivered;
+/// once its endpoint is up, a catch-up reader fetches them: nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_stream_does_not_hold_back_another_in_its_partition() {
+    const SENT: usize = 12_000;
+    let a = spawn_app_with(Storage::Postgres, |s| {
+        s.bus = Some(crate::helpers::required_env("DS_TEST_KAFKA_BOOTSTRAP"));
+        s.bus_topic = crate::helpers::unique("fair");
+        s.bus_group = crate::helpers::unique("fair-group");
+        s.bus_partitions = 1;
+        s.block_max_records = 500;
+        s.block_max_age = Duration::from_millis(200);
+    })
+    .await;
+    let account = set_up_account(&a).await;
+    // The fine receiver first: the stuck one's port, free until the end, is another.
+    let fine = Receiver::start().await;
+    let stuck_port = crate::durability::free_port();
+    let stuck = account
+        .stream_to("Stuck", &format!("http://127.0.0.1:{stuck_port}/logs"))
+        .await;
+    account.stream_to("Fine", &fine.url).await;
+
+    let client = reqwest::Client::new();
+    for batch in 0..SENT / 1000 {
+        let body: Vec<String> = (batch * 1000..(batch + 1) * 1000)
+            .map(|i| event(i, HOST))
+            .collect();
+        let r = client
+            .post(format!("{}/ingest/edge_applications", a.address))
+            .bearer_auth(&account.token)
+            .body(body.join("\n"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let records = fine.wait_for_records(SENT, Duration::from_secs(60)).await;
+    assert_eq!(records.len(), SENT, "the stream beside the stuck one");
+    let (_, status) = account
+        .api
+        .get(&format!("/streams/{}/status", stuck["id"]))
+        .await;
+    let waiting = status["bus"]["lag_bytes"].as_u64().unwrap();
+    assert!(
+        waiting > dataplane::pipeline::LANE_MAX_HELD,
+        "the stuck stream holds {waiting} bytes, not past its lane's bound: {status}"
+    );
+
+    let receiver = Receiver::start_on(stuck_port).await;
+    let ids = distinct_records(&receiver, SENT, Duration::from_secs(90)).await;
+    assert_eq!(ids.len(), SENT, "the stuck stream's records");
+}
+
+/// Waits until `receiver` has `count` distinct records (duplicates do not count), or
+/// `timeout` passed; each record's number of arrivals. Counting every record is costly:
+/// the records are parsed only once there are enough of them.
+async fn distinct_records(
+    receiver: &Receiver,
+    count: usize,
+    timeout: Duration,
+) -> HashMap<usize, usize> {
+    let seen = || {
+        let mut seen: HashMap<usize, usize> = HashMap::new();
+        for record in receiver.records() {
+            *seen.entry(record_id(&record)).or_default() += 1;
+        }
+        seen
+    };
+    let until = Instant::now() + timeout;
+    let mut enough = count;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        let arrived = receiver.wait_for_records(enough, left).await.len();
+        let distinct = seen();
+        if arrived < enough || distinct.len() >= count || Instant::now() >= until {
+            return distinct;
+        }
+        // Duplicates among them: at least one more record is needed.
+        enough = arrived + 1;
+    }
 }
