@@ -261,6 +261,10 @@ PY
       pids+=("$!")
       for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
     done
+    # CPU seconds (user + system) of a process so far.
+    cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+    broker_pid=$(cat "${DS_SERVICES_DIR:-/tmp/data-streaming-test-services}/kafka.pid")
+    broker_cpu_before=$(cpu "$broker_pid")
     started=$(date +%s.%N)
     generators=()
     for port in "${ports[@]}"; do
@@ -272,11 +276,17 @@ PY
     wait "${generators[@]}"
     wait "$receiver_pid"
     finished=$(date +%s.%N)
-    python3 - "$events" "$started" "$finished" "$instances" <<'PY'
+    broker_cpu=$(echo "$(cpu "$broker_pid") - $broker_cpu_before" | bc -l)
+    server_cpu=0
+    for pid in "${pids[@]:1}"; do server_cpu=$(echo "$server_cpu + $(cpu "$pid")" | bc -l); done
+    python3 - "$events" "$started" "$finished" "$instances" "$server_cpu" "$broker_cpu" <<'PY'
 import sys
 events, start, end, instances = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+server_cpu, broker_cpu = float(sys.argv[5]), float(sys.argv[6])
 secs = end - start
-print(f"cluster of {instances}: {events} events in {secs:.2f} s = {events/secs:,.0f} events/s")
+print(f"cluster of {instances}: {events} events in {secs:.2f} s = {events/secs:,.0f} events/s; "
+      f"CPU per event: instances {server_cpu / events * 1e6:.1f} µs (start-up included), "
+      f"broker {broker_cpu / events * 1e6:.1f} µs")
 PY
     ;;
   *) echo "usage: $0 render|e2e|syslog|edge|modsecurity|cluster" >&2; exit 2 ;;
