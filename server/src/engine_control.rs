@@ -27,8 +27,9 @@ impl EngineControl for Engine {
         })
     }
 
-    fn edge_status(&self, account_id: i64) -> model::EdgeStatus {
-        self.pipeline.stats().edge_status(account_id)
+    fn edge_status(&self, account_id: i64) -> EngineFuture<model::EdgeStatus> {
+        let pipeline = self.pipeline.clone();
+        Box::pin(async move { pipeline.edge_status(account_id).await })
     }
 
     fn syslog_ports(&self) -> (Option<u16>, Option<u16>) {

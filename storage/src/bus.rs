@@ -1,6 +1,6 @@
 //! What cluster mode (`--bus`, PostgreSQL only) keeps where every instance sees it: each
-//! stream's delivery progress per bus partition, and the records put on and taken off the
-//! bus per stream (its lag).
+//! stream's delivery progress per bus partition, the records put on and taken off the bus
+//! per stream (its lag), and each account's edge message counts.
 
 use std::collections::HashMap;
 
@@ -139,6 +139,64 @@ impl Db {
                         records: records.max(0) as u64,
                         bytes: bytes.max(0) as u64,
                     },
+                ))
+            })
+            .collect()
+    }
+}
+
+/// One account's edge messages of one input and outcome, counted on one instance.
+#[derive(Clone, Debug)]
+pub struct EdgeCount {
+    pub account_id: i64,
+    pub input: &'static str,
+    pub outcome: &'static str,
+    pub messages: i64,
+    pub last_event_at: i64,
+}
+
+impl Db {
+    /// Adds one instance's edge counts to the totals every instance reads (cluster mode).
+    pub async fn add_edge_counts(&self, counts: &[EdgeCount]) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await?;
+        for count in counts {
+            sqlx::query(
+                "INSERT INTO edge_counts (account_id, input, outcome, messages, last_event_at) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1) \
+                 ON CONFLICT (account_id, input, outcome) DO UPDATE SET \
+                 messages = edge_counts.messages + excluded.messages, \
+                 last_event_at = GREATEST(edge_counts.last_event_at, excluded.last_event_at)",
+            )
+            .bind(count.account_id)
+            .bind(count.input)
+            .bind(count.outcome)
+            .bind(count.messages)
+            .bind(count.last_event_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's edge counts over every instance: (input, outcome, messages, last event).
+    pub async fn edge_counts(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<(String, String, i64, i64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT input, outcome, messages, last_event_at FROM edge_counts WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("input")?,
+                    row.try_get("outcome")?,
+                    row.try_get("messages")?,
+                    row.try_get("last_event_at")?,
                 ))
             })
             .collect()

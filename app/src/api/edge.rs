@@ -57,7 +57,8 @@ pub async fn get_edge_addresses() -> Result<EdgeAddresses, AppError> {
     )
 }
 
-/// The account's edge inputs since the server started (the live indicator polls it).
+/// The account's edge inputs since the server started, or in cluster mode over every
+/// instance (the live indicator polls it).
 #[server(endpoint = "get_edge_status")]
 pub async fn get_edge_status() -> Result<EdgeStatus, AppError> {
     use crate::backend::{auth, respond, state};
@@ -65,7 +66,7 @@ pub async fn get_edge_status() -> Result<EdgeStatus, AppError> {
         async {
             let state = state()?;
             let user = auth::require_user(&state).await?;
-            Ok(state.engine.edge_status(user.account_id))
+            Ok(state.engine.edge_status(user.account_id).await)
         }
         .await,
     )

@@ -26,8 +26,9 @@ pub trait EngineControl: Send + Sync {
     /// An account's streams, domains or ingest tokens changed: applies the new
     /// configuration; resolves once the running engine uses it.
     fn apply(&self, account_id: i64) -> EngineFuture<Result<(), String>>;
-    /// The account's edge inputs: last event and messages per outcome, per input.
-    fn edge_status(&self, account_id: i64) -> model::EdgeStatus;
+    /// The account's edge inputs: last event and messages per outcome, per input (in
+    /// cluster mode over every instance).
+    fn edge_status(&self, account_id: i64) -> EngineFuture<model::EdgeStatus>;
     /// The ports the syslog inputs listen on (UDP, TCP); `None` when one is off.
     fn syslog_ports(&self) -> (Option<u16>, Option<u16>);
     /// Spools an Activity History event (one JSON line) for the account's streams of that

@@ -163,10 +163,26 @@ impl Pipeline {
             tokio::spawn(pipeline.clone().follow(changes));
         }
         if let Some(bus) = pipeline.bus_settings() {
+            pipeline.inner.stats.share_edge_counts();
             consumer::start(pipeline.clone(), bus).map_err(StartError::Consumer)?;
             tokio::spawn(pipeline.clone().share_bus_counts());
         }
         Ok(pipeline)
+    }
+
+    /// The account's edge inputs: this instance's since it started, or in cluster mode every
+    /// instance's (as of their last flush).
+    pub async fn edge_status(&self, account_id: i64) -> model::EdgeStatus {
+        if self.inner.bus.is_none() {
+            return self.inner.stats.edge_status(account_id);
+        }
+        match self.inner.db.edge_counts(account_id).await {
+            Ok(rows) => stats::edge_status_of(&rows),
+            Err(e) => {
+                tracing::warn!(account_id, error = %e, "edge counts not read: this instance's shown");
+                self.inner.stats.edge_status(account_id)
+            }
+        }
     }
 
     /// Cluster mode's settings.

@@ -20,7 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use storage::Db;
-use storage::bus::BusLag;
+use storage::bus::{BusLag, EdgeCount};
 use storage::db::now_millis;
 use storage::telemetry::{AttemptRecord, MinuteCounts, minute_of};
 
@@ -57,6 +57,9 @@ struct EdgeAccount {
     counts: [[u64; EdgeOutcome::ALL.len()]; EdgeInput::ALL.len()],
 }
 
+/// An account's messages of one edge input with one outcome.
+type EdgeKey = (i64, EdgeInput, EdgeOutcome);
+
 fn latency_histogram() -> Histogram {
     // 5 ms … ~82 s.
     Histogram::new(exponential_buckets(0.005, 2.0, 15))
@@ -82,6 +85,9 @@ pub struct Stats {
     edge_messages: Family<EdgeLabels, Counter>,
     /// Per account that sent a message with a valid token (bounded by the accounts).
     edge_accounts: Mutex<HashMap<i64, EdgeAccount>>,
+    /// Cluster mode: edge counts not yet added to the totals all instances read.
+    edge_unshared: Mutex<HashMap<EdgeKey, (i64, i64)>>,
+    share_edge: std::sync::atomic::AtomicBool,
     active_streams: Gauge,
     minutes: Mutex<HashMap<(i64, i64, i64), MinuteCounts>>,
     attempts: Mutex<VecDeque<AttemptRecord>>,
@@ -109,6 +115,8 @@ impl Default for Stats {
             ingest_events: Family::default(),
             edge_messages: Family::default(),
             edge_accounts: Mutex::default(),
+            edge_unshared: Mutex::default(),
+            share_edge: std::sync::atomic::AtomicBool::new(false),
             active_streams: Gauge::default(),
             minutes: Mutex::default(),
             attempts: Mutex::default(),
@@ -262,10 +270,25 @@ impl Stats {
             .iter()
             .position(|o| *o == outcome)
             .unwrap_or_default();
+        let now = now_millis();
         let mut accounts = self.edge_accounts.lock().unwrap_or_else(|p| p.into_inner());
         let account = accounts.entry(account_id).or_default();
         account.counts[input_index][outcome_index] += count;
-        account.last_event_at[input_index] = Some(now_millis());
+        account.last_event_at[input_index] = Some(now);
+        drop(accounts);
+        if self.share_edge.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut unshared = self.edge_unshared.lock().unwrap_or_else(|p| p.into_inner());
+            let (messages, last) = unshared.entry((account_id, input, outcome)).or_default();
+            *messages += count as i64;
+            *last = now;
+        }
+    }
+
+    /// Cluster mode: the edge counts are added to totals every instance reads (at each
+    /// flush), and [`edge_status_of`] makes the Edge page from them.
+    pub fn share_edge_counts(&self) {
+        self.share_edge
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The account's edge inputs since the server started.
@@ -423,6 +446,33 @@ impl Stats {
 
     /// Writes what accumulated since the last flush; on failure keeps it for the next.
     pub async fn flush(&self, db: &Db) {
+        let edge: Vec<_> =
+            std::mem::take(&mut *self.edge_unshared.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        let counts: Vec<EdgeCount> = edge
+            .iter()
+            .map(
+                |((account_id, input, outcome), (messages, last))| EdgeCount {
+                    account_id: *account_id,
+                    input: input.as_str(),
+                    outcome: outcome.as_str(),
+                    messages: *messages,
+                    last_event_at: *last,
+                },
+            )
+            .collect();
+        if !counts.is_empty()
+            && let Err(e) = db.add_edge_counts(&counts).await
+        {
+            tracing::warn!(error = %e, "edge counts not shared yet");
+            let mut pending = self.edge_unshared.lock().unwrap_or_else(|p| p.into_inner());
+            for (key, (messages, last)) in edge {
+                let kept = pending.entry(key).or_default();
+                kept.0 += messages;
+                kept.1 = kept.1.max(last);
+            }
+        }
         let minutes: Vec<_> =
             std::mem::take(&mut *self.minutes.lock().unwrap_or_else(|p| p.into_inner()))
                 .into_iter()
@@ -448,6 +498,33 @@ impl Stats {
             let excess = pending.len().saturating_sub(MAX_BUFFERED_ATTEMPTS);
             pending.drain(..excess);
         }
+    }
+}
+
+/// The Edge page's status from the totals every instance adds to (cluster mode):
+/// `(input, outcome, messages, last event)` rows as [`Db::edge_counts`] reads them.
+pub fn edge_status_of(rows: &[(String, String, i64, i64)]) -> EdgeStatus {
+    EdgeStatus {
+        inputs: EdgeInput::ALL
+            .iter()
+            .map(|input| {
+                let of_input = || rows.iter().filter(|r| r.0 == input.as_str());
+                EdgeInputStatus {
+                    input: *input,
+                    last_event_at: of_input().map(|r| r.3).max(),
+                    counts: EdgeOutcome::ALL
+                        .iter()
+                        .map(|outcome| {
+                            let messages = of_input()
+                                .filter(|r| r.1 == outcome.as_str())
+                                .map(|r| r.2.max(0) as u64)
+                                .sum();
+                            (*outcome, messages)
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
     }
 }
 

@@ -662,3 +662,43 @@ async fn distinct_records(
         enough = arrived + 1;
     }
 }
+
+/// In cluster mode the Edge page counts what every instance's edge inputs took: a syslog
+/// message sent to B shows on A.
+#[tokio::test]
+async fn the_edge_status_counts_the_messages_of_every_instance() {
+    let a = spawn_app_with(Storage::Postgres, |s| {
+        s.bus = Some(crate::helpers::required_env("DS_TEST_KAFKA_BOOTSTRAP"));
+        s.bus_topic = crate::helpers::unique("edge");
+        s.bus_group = crate::helpers::unique("edge-group");
+        s.bus_partitions = 1;
+        s.syslog_udp = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let b = a.another_instance().await;
+    let owner = a.set_up_owner("owner@acme.test").await;
+    let api = api_token(&a, &owner, "owner").await;
+    api.post("/domains", &json!({ "name": HOST })).await;
+    let (_, token) = api.post("/ingest-tokens", &json!({ "name": "edge" })).await;
+    let token = token["token"].as_str().unwrap().to_string();
+
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let datagram = format!(
+        r#"<190>Dec  4 00:36:16 datastream: {{"ds_token":"{token}","host":"{HOST}","request_id":"req-000001","status":"200"}}"#
+    );
+    let nginx_on_a = crate::helpers::poll(Duration::from_secs(15), || async {
+        // UDP: sent again until it shows (B learns the token through A's notification).
+        udp.send_to(datagram.as_bytes(), b.edge.syslog_udp.unwrap())
+            .unwrap();
+        let (status, edge) = owner.call_json("get_edge_status", &[]).await;
+        assert_eq!(status, 200, "{edge}");
+        let nginx = edge["inputs"][0].clone();
+        nginx["last_event_at"].is_i64().then_some(nginx)
+    })
+    .await
+    .expect("A's Edge status shows the message B took");
+    assert_eq!(nginx_on_a["input"], "Nginx", "{nginx_on_a}");
+    let accepted = &nginx_on_a["counts"][0];
+    assert_eq!(accepted[0], "Accepted", "{nginx_on_a}");
+    assert!(accepted[1].as_u64().unwrap() >= 1, "{nginx_on_a}");
+}
