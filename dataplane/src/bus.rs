@@ -139,6 +139,22 @@ impl Bus {
         })
     }
 
+    /// Readiness: the cluster answers a metadata request for the topic within 2 s.
+    pub async fn check(&self) -> Result<(), String> {
+        let (producer, topic) = (self.producer.clone(), self.settings.topic.clone());
+        let metadata = tokio::task::spawn_blocking(move || {
+            use rdkafka::producer::Producer as _;
+            producer
+                .client()
+                .fetch_metadata(Some(&topic), Duration::from_secs(2))
+                .map(|_| ())
+        });
+        match metadata.await {
+            Ok(answer) => answer.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Puts one request's records for one stream on the bus, in one lane, and waits until
     /// every in-sync replica has them. `records`: each followed by `\n`.
     pub async fn produce(

@@ -43,7 +43,7 @@ async fn healthz(State(ops): State<Operations>) -> (StatusCode, &'static str) {
 }
 
 /// Ready to take traffic: the engine runs (it started before the server listened), the
-/// database answers and the spool folder can be written.
+/// database answers and the spool folder can be written (in cluster mode: the bus answers).
 async fn readyz(State(ops): State<Operations>) -> (StatusCode, String) {
     if let Err(e) = ops.db.ping().await {
         tracing::error!(error = %e, "readiness: database unreachable");
@@ -51,6 +51,16 @@ async fn readyz(State(ops): State<Operations>) -> (StatusCode, String) {
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: database unreachable\n".into(),
         );
+    }
+    if let Some(bus) = ops.pipeline.bus() {
+        if let Err(e) = bus.check().await {
+            tracing::error!(error = %e, "readiness: bus unreachable");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the bus (Kafka) does not answer\n".into(),
+            );
+        }
+        return (StatusCode::OK, "ready\n".into());
     }
     if let Err(e) = ops.pipeline.check_spool_writable().await {
         tracing::error!(error = %e, "readiness: spool not writable");

@@ -414,7 +414,21 @@ async fn three_instances_on_a_bus_lose_nothing_when_one_is_killed_and_the_broker
     broker.process.start_kill().unwrap();
     broker.process.wait().await.unwrap();
     gates.add_permits(1);
+    let ready = || async {
+        let r = reqwest::get(format!("{}/readyz", a.address)).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (status, text) = ready().await;
+    assert_eq!(
+        (status, text.as_str()),
+        (503, "not ready: the bus (Kafka) does not answer\n")
+    );
     broker = Broker::start(broker.port, broker.storage.clone(), broker.log.clone()).await;
+    crate::helpers::poll(Duration::from_secs(30), || async {
+        (ready().await.0 == 200).then_some(())
+    })
+    .await
+    .expect("ready again once the broker is back");
 
     let retried = sender.await.unwrap();
     let seen = distinct_records(&receiver, EVENTS, Duration::from_secs(120)).await;
