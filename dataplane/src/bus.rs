@@ -93,12 +93,17 @@ impl Bus {
             .create()
             .map_err(BusError::Client)?;
         let retention_ms = settings.retention.as_millis().to_string();
-        let topic = NewTopic::new(
+        // With 3 replicas, a 2xx needs 2 of them (acks=all counts the in-sync ones only).
+        let min_in_sync = (settings.replication - 1).clamp(1, 2).to_string();
+        let mut topic = NewTopic::new(
             &settings.topic,
             settings.partitions,
             TopicReplication::Fixed(settings.replication),
         )
         .set("retention.ms", &retention_ms);
+        if settings.replication >= 2 {
+            topic = topic.set("min.insync.replicas", &min_in_sync);
+        }
         let created = admin
             .create_topics([&topic], &AdminOptions::new())
             .await

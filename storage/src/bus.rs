@@ -33,19 +33,21 @@ impl Db {
         &self,
         account_id: i64,
         stream_id: i64,
+        topic: &str,
         partition: i32,
         next_offset: i64,
         instance: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO bus_progress (stream_id, account_id, bus_partition, next_offset, \
-             instance, delivered_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (stream_id, bus_partition) DO UPDATE SET \
+            "INSERT INTO bus_progress (stream_id, account_id, topic, bus_partition, next_offset, \
+             instance, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (stream_id, topic, bus_partition) DO UPDATE SET \
              next_offset = GREATEST(bus_progress.next_offset, excluded.next_offset), \
              instance = excluded.instance, delivered_at = excluded.delivered_at",
         )
         .bind(stream_id)
         .bind(account_id)
+        .bind(topic)
         .bind(partition)
         .bind(next_offset)
         .bind(instance)
@@ -55,14 +57,22 @@ impl Db {
         Ok(())
     }
 
-    /// Per stream, the offset its delivery reached in `partition` (a new owner skips what
-    /// is below). The operator's partition, not a tenant's: every account's streams.
-    pub async fn bus_progress(&self, partition: i32) -> Result<HashMap<i64, i64>, DbError> {
-        let rows =
-            sqlx::query("SELECT stream_id, next_offset FROM bus_progress WHERE bus_partition = $1")
-                .bind(partition)
-                .fetch_all(self.pool())
-                .await?;
+    /// Per stream, the offset its delivery reached in the topic's `partition` (a new owner
+    /// skips what is below). The operator's partition, not a tenant's: every account's
+    /// streams.
+    pub async fn bus_progress(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<HashMap<i64, i64>, DbError> {
+        let rows = sqlx::query(
+            "SELECT stream_id, next_offset FROM bus_progress \
+             WHERE topic = $1 AND bus_partition = $2",
+        )
+        .bind(topic)
+        .bind(partition)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("stream_id")?, row.try_get("next_offset")?)))
             .collect()

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
@@ -49,9 +49,10 @@ pub const LANE_MAX_HELD: u64 = 8 << 20;
 pub const PARTITION_MAX_HELD: u64 = 64 << 20;
 /// Catch-up records on their way to the member: a reader waits for room (its own bound).
 const CATCH_UP_QUEUE: usize = 64;
-/// How long a new owner waits for this instance's own deliveries still running from an
-/// earlier ownership of the partition before it reads the partition's progress.
-const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(30);
+/// How long a new owner waits for this instance's own deliveries from an earlier ownership
+/// of the partition (cancelled at the revocation; one may be finishing its write of
+/// progress) before it reads the partition's progress.
+const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(5);
 
 /// The group's changes to this member's partitions, heard in the rebalance callbacks.
 enum Membership {
@@ -108,7 +109,9 @@ pub(super) fn start(pipeline: Pipeline, bus: &BusSettings) -> Result<(), String>
     catch_up_config
         .set("group.id", format!("{}-catch-up", bus.group))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true");
+        .set("enable.partition.eof", "true")
+        // Records past the topic's retention are gone: read on from the oldest kept.
+        .set("auto.offset.reset", "earliest");
     let member = Member {
         topic: bus.topic.clone(),
         pipeline,
@@ -149,7 +152,8 @@ impl Held {
 /// partition (the main reading passed them, up to `until`, exclusive).
 struct Behind {
     from: i64,
-    until: i64,
+    /// Shared with the catch-up reader, which reads on until it reaches it.
+    until: Arc<AtomicI64>,
     /// The catch-up reader fetching them: its id and its stop flag.
     reader: Option<(u64, Arc<AtomicBool>)>,
 }
@@ -170,7 +174,8 @@ enum CatchUp {
         reader: u64,
         held: Held,
     },
-    /// Every record of the stream below `stop_at` was sent.
+    /// Every record of the stream below `stop_at` was sent (a reader that could not start
+    /// sends its `from`).
     Done {
         partition: i32,
         stream_id: i64,
@@ -232,6 +237,9 @@ impl Lane {
 struct Partition {
     /// Acks from an earlier ownership are not this one's.
     generation: u64,
+    /// Set at the revocation: this ownership's deliveries stop (the next owner re-sends
+    /// what they had not finished).
+    revoked: tokio::sync::watch::Sender<bool>,
     /// Per stream, the offset its delivery reached (from `bus_progress`).
     progress: HashMap<i64, i64>,
     lanes: HashMap<i64, Lane>,
@@ -283,14 +291,14 @@ impl Member {
                 message = consumer.recv() => {
                     // Membership changes happened inside that poll, before its message.
                     while let Ok(change) = membership.try_recv() {
-                        self.apply(change).await;
+                        self.apply(&consumer, change).await;
                     }
                     match message {
                         Ok(message) => self.take(&consumer, &message).await,
                         Err(e) => tracing::warn!(error = %e, "bus: read failed"),
                     }
                 }
-                Some(change) = membership.recv() => self.apply(change).await,
+                Some(change) = membership.recv() => self.apply(&consumer, change).await,
                 Some(acked) = acks.recv() => self.acknowledged(&consumer, acked),
                 Some(caught) = catch_ups.recv() => self.caught_up(&consumer, caught),
                 _ = tick.tick() => self.seal_by_age(),
@@ -298,11 +306,12 @@ impl Member {
         }
     }
 
-    async fn apply(&mut self, change: Membership) {
+    async fn apply(&mut self, consumer: &StreamConsumer<GroupEvents>, change: Membership) {
         match change {
             Membership::Revoked(partitions) => {
                 for partition in partitions {
                     if let Some(mut owned) = self.partitions.remove(&partition) {
+                        owned.revoked.send_replace(true);
                         for behind in owned.lanes.values_mut().filter_map(|l| l.behind.as_mut()) {
                             behind.stop_reader();
                         }
@@ -311,7 +320,19 @@ impl Member {
                 }
             }
             Membership::Assigned(partitions) => {
+                // One deadline for all: this member's earlier deliveries were cancelled.
+                let earlier: Vec<_> = partitions
+                    .iter()
+                    .filter_map(|p| self.earlier_deliveries.remove(p))
+                    .flatten()
+                    .collect();
+                let all = futures_util::future::join_all(earlier);
+                let _ = tokio::time::timeout(EARLIER_DELIVERIES_WAIT, all).await;
                 for partition in partitions {
+                    // A pause is kept across a rebalance: this ownership starts unpaused.
+                    if let Err(e) = consumer.resume(&self.one(partition, Offset::Invalid)) {
+                        tracing::warn!(partition, error = %e, "bus: cannot resume a partition");
+                    }
                     self.assigned(partition).await;
                 }
             }
@@ -319,13 +340,14 @@ impl Member {
     }
 
     async fn assigned(&mut self, partition: i32) {
-        // This member's own blocks from before must have written their progress first.
-        if let Some(earlier) = self.earlier_deliveries.remove(&partition) {
-            let all = futures_util::future::join_all(earlier);
-            let _ = tokio::time::timeout(EARLIER_DELIVERIES_WAIT, all).await;
-        }
         let progress = loop {
-            match self.pipeline.inner.db.bus_progress(partition).await {
+            match self
+                .pipeline
+                .inner
+                .db
+                .bus_progress(&self.topic, partition)
+                .await
+            {
                 Ok(progress) => break progress,
                 Err(e) => {
                     tracing::warn!(partition, error = %e, "bus: progress unreadable, retrying");
@@ -339,6 +361,7 @@ impl Member {
             partition,
             Partition {
                 generation: self.next_generation,
+                revoked: tokio::sync::watch::channel(false).0,
                 progress,
                 lanes: HashMap::new(),
                 unacked: BTreeSet::new(),
@@ -382,7 +405,7 @@ impl Member {
         lane.account_id = account_id;
         if let Some(behind) = lane.behind.as_mut() {
             // Left for the catch-up reader.
-            behind.until = offset + 1;
+            behind.until.store(offset + 1, Ordering::Relaxed);
             return;
         }
         if lane.held_bytes >= LANE_MAX_HELD {
@@ -394,7 +417,7 @@ impl Member {
             );
             lane.behind = Some(Behind {
                 from: offset,
-                until: offset + 1,
+                until: Arc::new(AtomicI64::new(offset + 1)),
                 reader: None,
             });
             return;
@@ -454,7 +477,7 @@ impl Member {
             account_id: lane.account_id,
             reader: self.next_reader,
             from: behind.from,
-            stop_at: behind.until,
+            until: behind.until.clone(),
             stop,
             sender: self.catch_up_sender.clone(),
         };
@@ -512,7 +535,7 @@ impl Member {
             CatchUp::Done { stop_at, .. } => {
                 behind.reader = None;
                 behind.from = behind.from.max(stop_at);
-                if behind.from >= behind.until {
+                if behind.from >= behind.until.load(Ordering::Relaxed) {
                     tracing::info!(partition, stream_id, "bus: a stream's lane caught up");
                     lane.behind = None;
                     self.commit(consumer, partition);
@@ -536,8 +559,11 @@ impl Member {
         if let Some(known) = self.pipeline.bus_stream(stream_id) {
             return Some(known.budget);
         }
-        if let Err(e) = self.pipeline.reload(account_id).await {
-            tracing::warn!(account_id, error = %e, "bus: cannot load a stream's account");
+        // Only a stream absent from a configuration that loaded is deleted: until the
+        // database answers, this partition waits.
+        while let Err(e) = self.pipeline.reload(account_id).await {
+            tracing::warn!(account_id, error = %e, "bus: cannot load a stream's account, retrying in 1 s");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
         match self.pipeline.bus_stream(stream_id) {
             Some(known) => Some(known.budget),
@@ -669,6 +695,7 @@ impl Member {
             next_offset,
             acked,
             self.acks_sender.clone(),
+            owned.revoked.subscribe(),
         ));
         let running = self.earlier_deliveries.entry(partition).or_default();
         running.retain(|d| !d.is_finished());
@@ -689,8 +716,9 @@ impl ClientContext for CatchUpContext {
 
 impl ConsumerContext for CatchUpContext {}
 
-/// Reads one partition from `from` for one stream's records, up to `stop_at` (exclusive),
-/// handing them to the member one at a time (blocking while its queue is full).
+/// Reads one partition from `from` for one stream's records, until it reaches `until`
+/// (which the member raises while the main reading passes the stream's records), handing
+/// them to the member one at a time (blocking while its queue is full).
 struct CatchUpReader {
     config: ClientConfig,
     topic: String,
@@ -699,34 +727,62 @@ struct CatchUpReader {
     account_id: i64,
     reader: u64,
     from: i64,
-    stop_at: i64,
+    until: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<CatchUp>,
 }
 
 impl CatchUpReader {
     fn run(self) {
-        let consumer: BaseConsumer<CatchUpContext> =
-            match self.config.create_with_context(CatchUpContext) {
-                Ok(consumer) => consumer,
-                Err(e) => return tracing::warn!(error = %e, "bus: no catch-up reader"),
-            };
-        let mut list = TopicPartitionList::new();
-        let assigned = list
-            .add_partition_offset(&self.topic, self.partition, Offset::Offset(self.from))
-            .and_then(|()| consumer.assign(&list));
-        if let Err(e) = assigned {
-            return tracing::warn!(partition = self.partition, error = %e, "bus: catch-up reader not assigned");
+        let stop_at = match self.read() {
+            Ok(stop_at) => stop_at,
+            Err(e) => {
+                tracing::warn!(partition = self.partition, error = %e, "bus: catch-up reader failed, retrying");
+                // Not at once: the member starts another on this answer.
+                std::thread::sleep(Duration::from_secs(1));
+                self.from
+            }
+        };
+        if !self.stop.load(Ordering::Relaxed) {
+            let _ = self.sender.blocking_send(CatchUp::Done {
+                partition: self.partition,
+                stream_id: self.stream_id,
+                reader: self.reader,
+                stop_at,
+            });
         }
+    }
+
+    /// Reads until the first message at or past `until`; returns that offset (every record
+    /// of the stream below it was sent).
+    fn read(&self) -> Result<i64, KafkaError> {
+        let consumer: BaseConsumer<CatchUpContext> =
+            self.config.create_with_context(CatchUpContext)?;
+        let mut list = TopicPartitionList::new();
+        list.add_partition_offset(&self.topic, self.partition, Offset::Offset(self.from))?;
+        consumer.assign(&list)?;
         let key = format!("{}/{}", self.account_id, self.stream_id);
         while !self.stop.load(Ordering::Relaxed) {
             match consumer.poll(Duration::from_millis(200)) {
                 None => continue,
-                Some(Err(KafkaError::PartitionEOF(_))) => break,
+                // The end of the log: everything below the reader's position was read.
+                Some(Err(KafkaError::PartitionEOF(_))) => {
+                    let position = consumer.position()?;
+                    let at = position
+                        .find_partition(&self.topic, self.partition)
+                        .and_then(|e| match e.offset() {
+                            Offset::Offset(at) => Some(at),
+                            _ => None,
+                        });
+                    if let Some(at) = at {
+                        return Ok(at);
+                    }
+                }
                 Some(Err(e)) => tracing::warn!(error = %e, "bus: catch-up read failed"),
                 Some(Ok(message)) => {
-                    if message.offset() >= self.stop_at {
-                        break;
+                    let until = self.until.load(Ordering::Relaxed);
+                    if message.offset() >= until {
+                        return Ok(message.offset());
                     }
                     if message.key() != Some(key.as_bytes()) {
                         continue;
@@ -738,19 +794,13 @@ impl CatchUpReader {
                         held: Held::of(&message),
                     };
                     if self.sender.blocking_send(record).is_err() {
-                        return;
+                        break;
                     }
                 }
             }
         }
-        if !self.stop.load(Ordering::Relaxed) {
-            let _ = self.sender.blocking_send(CatchUp::Done {
-                partition: self.partition,
-                stream_id: self.stream_id,
-                reader: self.reader,
-                stop_at: self.stop_at,
-            });
-        }
+        // Stopped: the member ignores what it would say.
+        Ok(self.from)
     }
 }
 
@@ -794,6 +844,25 @@ async fn deliver(
     next_offset: i64,
     acked: Acked,
     acks: mpsc::UnboundedSender<Acked>,
+    mut revoked: tokio::sync::watch::Receiver<bool>,
+) {
+    let taken = deliver_until_taken(&pipeline, labels, &block, next_offset, &acked);
+    tokio::select! {
+        () = taken => {
+            let _ = acks.send(acked);
+        }
+        // The partition went to another owner, which re-sends what this one had not
+        // finished: no second copy from here.
+        _ = revoked.wait_for(|revoked| *revoked) => {}
+    }
+}
+
+async fn deliver_until_taken(
+    pipeline: &Pipeline,
+    labels: StreamLabels,
+    block: &OutgoingBlock,
+    next_offset: i64,
+    acked: &Acked,
 ) {
     let policy = RetryPolicy::default();
     let inner = &pipeline.inner;
@@ -811,8 +880,8 @@ async fn deliver(
                 .and_then(|s| s.sink)
                 .unwrap_or_else(|| in_force.clone())
         };
-        let outcome = deliver_with_retries(sink, &block, &policy, |attempt, outcome, duration| {
-            recorder.heard(&block, attempt, outcome, duration)
+        let outcome = deliver_with_retries(sink, block, &policy, |attempt, outcome, duration| {
+            recorder.heard(block, attempt, outcome, duration)
         })
         .await;
         if outcome.is_ok() {
@@ -823,6 +892,7 @@ async fn deliver(
                 .record_bus_progress(
                     labels.account_id,
                     labels.stream_id,
+                    bus.map_or("", |b| b.topic.as_str()),
                     acked.partition,
                     next_offset,
                     instance,
@@ -831,11 +901,10 @@ async fn deliver(
             {
                 tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
             }
-            recorder.delivered(&block);
+            recorder.delivered(block);
             pipeline.count_bus_delivered(labels, block.records, acked.bytes);
             break;
         }
         tokio::time::sleep(policy.max).await;
     }
-    let _ = acks.send(acked);
 }
