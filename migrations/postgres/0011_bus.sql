@@ -7,6 +7,9 @@ CREATE TABLE bus_progress (
     topic          TEXT     NOT NULL,
     bus_partition  INTEGER  NOT NULL,
     next_offset    BIGINT   NOT NULL,
+    -- The block being sent ends below this: a next owner seals its first block there, so
+    -- the re-sent block has the same records and id.
+    sending_until  BIGINT,
     instance       TEXT     NOT NULL,
     delivered_at   BIGINT   NOT NULL,
     PRIMARY KEY (stream_id, topic, bus_partition)

@@ -16,6 +16,15 @@ pub struct BusLag {
     pub bytes: u64,
 }
 
+/// How far one stream's delivery got in one partition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamProgress {
+    /// Its records below this offset were delivered.
+    pub next_offset: i64,
+    /// The block being sent when last heard of ends below this offset.
+    pub sending_until: Option<i64>,
+}
+
 /// Records and bytes counted since the last flush, per stream.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LagDelta {
@@ -43,6 +52,8 @@ impl Db {
              instance, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (stream_id, topic, bus_partition) DO UPDATE SET \
              next_offset = GREATEST(bus_progress.next_offset, excluded.next_offset), \
+             sending_until = CASE WHEN bus_progress.sending_until > excluded.next_offset \
+             THEN bus_progress.sending_until END, \
              instance = excluded.instance, delivered_at = excluded.delivered_at",
         )
         .bind(stream_id)
@@ -57,16 +68,44 @@ impl Db {
         Ok(())
     }
 
-    /// Per stream, the offset its delivery reached in the topic's `partition` (a new owner
-    /// skips what is below). The operator's partition, not a tenant's: every account's
+    /// A block of `stream_id`'s records from `partition`, ending below `sending_until`, is
+    /// being sent (before its first attempt).
+    pub async fn record_bus_sending(
+        &self,
+        account_id: i64,
+        stream_id: i64,
+        topic: &str,
+        partition: i32,
+        sending_until: i64,
+        instance: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO bus_progress (stream_id, account_id, topic, bus_partition, next_offset, \
+             sending_until, instance, delivered_at) VALUES ($1, $2, $3, $4, 0, $5, $6, 0) \
+             ON CONFLICT (stream_id, topic, bus_partition) DO UPDATE SET \
+             sending_until = excluded.sending_until",
+        )
+        .bind(stream_id)
+        .bind(account_id)
+        .bind(topic)
+        .bind(partition)
+        .bind(sending_until)
+        .bind(instance)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Per stream, how far its delivery got in the topic's `partition` (a new owner skips
+    /// what was delivered). The operator's partition, not a tenant's: every account's
     /// streams.
     pub async fn bus_progress(
         &self,
         topic: &str,
         partition: i32,
-    ) -> Result<HashMap<i64, i64>, DbError> {
+    ) -> Result<HashMap<i64, StreamProgress>, DbError> {
         let rows = sqlx::query(
-            "SELECT stream_id, next_offset FROM bus_progress \
+            "SELECT stream_id, next_offset, sending_until FROM bus_progress \
              WHERE topic = $1 AND bus_partition = $2",
         )
         .bind(topic)
@@ -74,7 +113,13 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("stream_id")?, row.try_get("next_offset")?)))
+            .map(|row| {
+                let progress = StreamProgress {
+                    next_offset: row.try_get("next_offset")?,
+                    sending_until: row.try_get("sending_until")?,
+                };
+                Ok((row.try_get("stream_id")?, progress))
+            })
             .collect()
     }
 

@@ -33,10 +33,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use model::endpoints::BlockBudget;
-use model::endpoints::sink::OutgoingBlock;
+use model::endpoints::sink::{DeliveryError, OutgoingBlock};
+use storage::bus::StreamProgress;
 
 use super::Pipeline;
-use super::retry::{RetryPolicy, deliver_with_retries};
+use super::retry::RetryPolicy;
 use super::stats::StreamLabels;
 use super::worker::AttemptRecorder;
 use crate::bus::BusSettings;
@@ -50,9 +51,9 @@ pub const PARTITION_MAX_HELD: u64 = 64 << 20;
 /// Catch-up records on their way to the member: a reader waits for room (its own bound).
 const CATCH_UP_QUEUE: usize = 64;
 /// How long a new owner waits for this instance's own deliveries from an earlier ownership
-/// of the partition (cancelled at the revocation; one may be finishing its write of
-/// progress) before it reads the partition's progress.
-const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(5);
+/// of the partition (no new attempt starts after the revocation; one under way finishes and
+/// writes its progress) before it reads the partition's progress.
+const EARLIER_DELIVERIES_WAIT: Duration = Duration::from_secs(10);
 
 /// The group's changes to this member's partitions, heard in the rebalance callbacks.
 enum Membership {
@@ -240,8 +241,8 @@ struct Partition {
     /// Set at the revocation: this ownership's deliveries stop (the next owner re-sends
     /// what they had not finished).
     revoked: tokio::sync::watch::Sender<bool>,
-    /// Per stream, the offset its delivery reached (from `bus_progress`).
-    progress: HashMap<i64, i64>,
+    /// Per stream, how far its delivery reached (from `bus_progress`).
+    progress: HashMap<i64, StreamProgress>,
     lanes: HashMap<i64, Lane>,
     /// Offsets of messages held and not yet acknowledged: the commit stays below the first.
     unacked: BTreeSet<i64>,
@@ -391,7 +392,8 @@ impl Member {
         let Some(owned) = self.partitions.get(&partition) else {
             return;
         };
-        if offset < owned.progress.get(&stream_id).copied().unwrap_or(0) {
+        let delivered_below = owned.progress.get(&stream_id).map_or(0, |p| p.next_offset);
+        if offset < delivered_below {
             return self.skipped(consumer, partition, offset);
         }
         let Some(budget) = self.stream_budget(account_id, stream_id).await else {
@@ -439,12 +441,21 @@ impl Member {
         let Some(owned) = self.partitions.get_mut(&partition) else {
             return;
         };
-        let bytes = held.body.len() as u64;
-        owned.unacked.insert(held.offset);
+        let (bytes, offset) = (held.body.len() as u64, held.offset);
+        owned.unacked.insert(offset);
         owned.held_bytes += bytes;
         let lane = owned.lanes.entry(stream_id).or_default();
         lane.held_bytes += bytes;
         lane.add(held, &limits, budget);
+        // The block an earlier owner was sending ends here: the same records, the same id.
+        if let Some(progress) = owned.progress.get_mut(&stream_id)
+            && progress
+                .sending_until
+                .is_some_and(|until| offset + 1 >= until)
+        {
+            progress.sending_until = None;
+            lane.seal();
+        }
         if owned.held_bytes >= PARTITION_MAX_HELD && !owned.paused {
             owned.paused = true;
             if let Err(e) = consumer.pause(&self.one(partition, Offset::Invalid)) {
@@ -837,6 +848,8 @@ fn block_of(topic: &str, partition: i32, held: &[Held]) -> OutgoingBlock {
 /// Delivers one block through the stream's endpoint in force, retrying until it is taken
 /// (a refusal for good too, every retry policy maximum: a partition cannot set a block
 /// aside and move on without losing it); then writes the progress and tells the member.
+/// Once the partition is revoked no new attempt starts (the next owner re-sends the block);
+/// an attempt under way finishes and writes its progress, so it is not sent twice.
 async fn deliver(
     pipeline: Pipeline,
     labels: StreamLabels,
@@ -844,67 +857,86 @@ async fn deliver(
     next_offset: i64,
     acked: Acked,
     acks: mpsc::UnboundedSender<Acked>,
-    mut revoked: tokio::sync::watch::Receiver<bool>,
+    revoked: tokio::sync::watch::Receiver<bool>,
 ) {
-    let taken = deliver_until_taken(&pipeline, labels, &block, next_offset, &acked);
-    tokio::select! {
-        () = taken => {
-            let _ = acks.send(acked);
-        }
-        // The partition went to another owner, which re-sends what this one had not
-        // finished: no second copy from here.
-        _ = revoked.wait_for(|revoked| *revoked) => {}
+    if deliver_until_taken(&pipeline, labels, &block, next_offset, &acked, revoked).await {
+        let _ = acks.send(acked);
     }
 }
 
+/// `false` when the partition was revoked first.
 async fn deliver_until_taken(
     pipeline: &Pipeline,
     labels: StreamLabels,
     block: &OutgoingBlock,
     next_offset: i64,
     acked: &Acked,
-) {
+    mut revoked: tokio::sync::watch::Receiver<bool>,
+) -> bool {
     let policy = RetryPolicy::default();
     let inner = &pipeline.inner;
+    let (topic, instance) = pipeline
+        .bus_settings()
+        .map_or(("", ""), |b| (b.topic.as_str(), b.instance.as_str()));
+    // Where this block ends, for a next owner to re-form it the same (best effort: without
+    // it a re-sent block may be cut elsewhere and get another id).
+    if let Err(e) = inner
+        .db
+        .record_bus_sending(
+            labels.account_id,
+            labels.stream_id,
+            topic,
+            acked.partition,
+            next_offset,
+            instance,
+        )
+        .await
+    {
+        tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: the block being sent not recorded");
+    }
     let mut recorder = AttemptRecorder::new(inner.db.clone(), inner.stats.clone(), labels);
+    let mut attempt = 0;
     // A stream deleted meanwhile has nothing more to deliver.
     while let Some(stream) = pipeline.bus_stream(labels.stream_id) {
-        // Settings that cannot make an endpoint (shown on the stream): wait for a fix.
-        let Some(in_force) = stream.sink else {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        };
-        let sink = || {
-            pipeline
-                .bus_stream(labels.stream_id)
-                .and_then(|s| s.sink)
-                .unwrap_or_else(|| in_force.clone())
-        };
-        let outcome = deliver_with_retries(sink, block, &policy, |attempt, outcome, duration| {
-            recorder.heard(block, attempt, outcome, duration)
-        })
-        .await;
-        if outcome.is_ok() {
-            let bus = pipeline.bus_settings();
-            let instance = bus.map_or("", |b| b.instance.as_str());
-            if let Err(e) = inner
-                .db
-                .record_bus_progress(
-                    labels.account_id,
-                    labels.stream_id,
-                    bus.map_or("", |b| b.topic.as_str()),
-                    acked.partition,
-                    next_offset,
-                    instance,
-                )
-                .await
-            {
-                tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
+        let wait = match stream.sink {
+            // Settings that cannot make an endpoint (shown on the stream): wait for a fix.
+            None => Duration::from_secs(1),
+            Some(sink) => {
+                attempt += 1;
+                let started = Instant::now();
+                let outcome = sink.deliver(block).await;
+                recorder.heard(block, attempt, &outcome, started.elapsed());
+                match outcome {
+                    Ok(_) => {
+                        if let Err(e) = inner
+                            .db
+                            .record_bus_progress(
+                                labels.account_id,
+                                labels.stream_id,
+                                topic,
+                                acked.partition,
+                                next_offset,
+                                instance,
+                            )
+                            .await
+                        {
+                            tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
+                        }
+                        recorder.delivered(block);
+                        pipeline.count_bus_delivered(labels, block.records, acked.bytes);
+                        return true;
+                    }
+                    Err(DeliveryError::Retryable { retry_after, .. }) => {
+                        policy.delay(attempt, retry_after)
+                    }
+                    Err(DeliveryError::Terminal { .. }) => policy.max,
+                }
             }
-            recorder.delivered(block);
-            pipeline.count_bus_delivered(labels, block.records, acked.bytes);
-            break;
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = revoked.wait_for(|revoked| *revoked) => return false,
         }
-        tokio::time::sleep(policy.max).await;
     }
+    true
 }
