@@ -23,9 +23,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use model::endpoints::BlockBudget;
 
-/// Largest message produced: runs of records are cut below it (a broker's default limit
-/// is 1 MiB). A record larger than this goes alone.
-const MAX_MESSAGE_BYTES: usize = 900 * 1024;
+/// Largest message produced: runs of records are cut below it, with room for the key and
+/// the batch's framing under a broker's default limit (1 MiB). In cluster mode a rendered
+/// record is bounded by it too (`--max-record-bytes` above it is lowered to it).
+pub const MAX_MESSAGE_BYTES: usize = 900 * 1024;
 /// How long a produce may wait for the bus (a broker restarting) before ingest answers 503.
 const PRODUCE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,6 +50,16 @@ pub struct BusSettings {
     pub lanes: u32,
     /// This instance's name: the dashboard's "delivered by".
     pub instance: String,
+    pub memory: BusMemory,
+}
+
+/// What the delivery side holds in memory of the records it read.
+#[derive(Clone, Copy, Debug)]
+pub struct BusMemory {
+    /// Per stream and partition; past it the stream's records wait in the partition.
+    pub stream_memory: u64,
+    /// Per partition; past it the partition's reading pauses.
+    pub partition_memory: u64,
 }
 
 impl BusSettings {
@@ -86,8 +97,8 @@ pub struct Bus {
 
 impl Bus {
     /// Connects and creates the topic with the settings' partitions and retention (a topic
-    /// that exists is kept as it is).
-    pub async fn connect(settings: BusSettings) -> Result<Bus, BusError> {
+    /// that exists is kept as it is, and its partitions are the ones used).
+    pub async fn connect(mut settings: BusSettings) -> Result<Bus, BusError> {
         let admin: AdminClient<DefaultClientContext> = settings
             .client_config()
             .create()
@@ -134,9 +145,22 @@ impl Bus {
                 "message.timeout.ms",
                 PRODUCE_TIMEOUT.as_millis().to_string(),
             )
-            .set("message.max.bytes", (2 * MAX_MESSAGE_BYTES).to_string())
+            .set(
+                "message.max.bytes",
+                (MAX_MESSAGE_BYTES + 64 * 1024).to_string(),
+            )
             .create()
             .map_err(BusError::Client)?;
+        let partitions = topic_partitions(&producer, &settings.topic)
+            .await
+            .map_err(|reason| BusError::Topic {
+                topic: settings.topic.clone(),
+                reason,
+            })?;
+        if partitions != settings.partitions {
+            tracing::warn!(topic = %settings.topic, partitions, asked = settings.partitions, "the bus topic exists with other partitions: they are used");
+            settings.partitions = partitions;
+        }
         Ok(Bus {
             settings,
             producer,
@@ -169,7 +193,7 @@ impl Bus {
         records: &[u8],
         limits: &engine::BlockLimits,
         budget: Option<BlockBudget>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ProduceError> {
         let lane = self.next_lane.fetch_add(1, Ordering::Relaxed);
         let partition = self.settings.partition(stream_id, lane);
         let key = format!("{account_id}/{stream_id}");
@@ -178,23 +202,71 @@ impl Bus {
             max_bytes = max_bytes.min(budget.max_bytes);
         }
         let pieces = pieces(records, limits.max_records, max_bytes, budget);
-        let sent = pieces.into_iter().map(|piece| {
+        let sent = pieces.iter().map(|piece| {
             let record = FutureRecord::to(&self.settings.topic)
                 .partition(partition)
                 .key(&key)
-                .payload(piece);
+                .payload(*piece);
             self.producer.send(record, PRODUCE_TIMEOUT)
         });
-        for outcome in futures_util::future::join_all(sent).await {
-            outcome.map_err(|(error, _)| error.to_string())?;
+        let outcomes = futures_util::future::join_all(sent).await;
+        let mut failed = None;
+        let (mut on_bus_records, mut on_bus_bytes) = (0, 0);
+        for (piece, outcome) in pieces.iter().zip(outcomes) {
+            match outcome {
+                Ok(_) => {
+                    on_bus_records += memchr::memchr_iter(b'\n', piece).count();
+                    on_bus_bytes += piece.len();
+                }
+                Err((error, _)) => failed = Some(error.to_string()),
+            }
         }
-        Ok(())
+        match failed {
+            None => Ok(()),
+            Some(reason) => Err(ProduceError {
+                reason,
+                on_bus_records,
+                on_bus_bytes,
+            }),
+        }
     }
+}
+
+/// How many partitions the topic has, as the cluster says.
+async fn topic_partitions(producer: &FutureProducer, topic: &str) -> Result<i32, String> {
+    let (producer, topic) = (producer.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        use rdkafka::producer::Producer as _;
+        let metadata = producer
+            .client()
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        let partitions = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .map_or(0, |t| t.partitions().len());
+        match partitions {
+            0 => Err("the cluster lists no partitions for it".to_string()),
+            n => Ok(n as i32),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// A produce that failed, and what of it is on the bus nevertheless (other runs of the
+/// same request): those records will be delivered, and count in the stream's lag.
+#[derive(Debug)]
+pub struct ProduceError {
+    pub reason: String,
+    pub on_bus_records: usize,
+    pub on_bus_bytes: usize,
 }
 
 /// Cuts `records` (each followed by `\n`) into runs of at most `max_records` records and
 /// `max_bytes` bytes (with the destination's per-record extra); a record larger than that
-/// is a run of its own. Each run is one message, and a block holds whole messages.
+/// (only when a destination's budget is below [`MAX_MESSAGE_BYTES`]) is a run of its own. Each run is one message, and a block holds whole messages.
 pub fn pieces(
     records: &[u8],
     max_records: usize,
@@ -265,6 +337,10 @@ mod tests {
             session_timeout: Duration::from_secs(6),
             lanes: 4,
             instance: "i".into(),
+            memory: BusMemory {
+                stream_memory: 1,
+                partition_memory: 1,
+            },
         };
         for stream in [1, 2, 77, 1_000_003] {
             let lanes: std::collections::HashSet<i32> =

@@ -468,13 +468,38 @@ async fn to_bus(
         taken
             .iter()
             .filter(|(_, chunk)| !chunk.records.is_empty())
-            .map(|(id, chunk)| {
+            .map(|(id, chunk)| async move {
                 let budget = routes.bus_streams.get(id).copied().flatten();
-                bus.produce(account_id, *id, &chunk.records, &settings.limits, budget)
+                let outcome = bus
+                    .produce(account_id, *id, &chunk.records, &settings.limits, budget)
+                    .await;
+                (*id, chunk, outcome)
             }),
     )
     .await;
-    if let Some(error) = produced.into_iter().find_map(Result::err) {
+    let mut failure = None;
+    for (stream_id, chunk, outcome) in produced {
+        let labels = StreamLabels {
+            account_id,
+            stream_id,
+        };
+        // What is on the bus counts in the lag, also from a request refused below.
+        let (records, bytes) = match outcome {
+            Ok(()) => (
+                memchr::memchr_iter(b'\n', &chunk.records).count(),
+                chunk.records.len(),
+            ),
+            Err(error) => {
+                let on_bus = (error.on_bus_records, error.on_bus_bytes);
+                failure = Some(error.reason);
+                on_bus
+            }
+        };
+        if records > 0 {
+            pipeline.count_bus_accepted(labels, records, bytes);
+        }
+    }
+    if let Some(error) = failure {
         tracing::error!(account_id, %error, "bus: produce failed, ingest refused");
         count_refused(pipeline, source, answer.accepted);
         return Err(Refusal::later(
@@ -484,16 +509,12 @@ async fn to_bus(
         ));
     }
     let stats = pipeline.stats();
-    for (stream_id, chunk) in taken {
+    for (stream_id, chunk) in &taken {
         let labels = StreamLabels {
             account_id,
-            stream_id,
+            stream_id: *stream_id,
         };
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
-        if !chunk.records.is_empty() {
-            let records = memchr::memchr_iter(b'\n', &chunk.records).count();
-            pipeline.count_bus_accepted(labels, records, chunk.records.len());
-        }
     }
     if source.has_hosts() {
         stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);

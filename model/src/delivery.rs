@@ -190,7 +190,7 @@ pub struct SpoolDepth {
 }
 
 /// Cluster mode: a stream's records on the bus and who delivers them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BusDelivery {
     /// Accepted by any instance, not yet delivered.
     pub lag_records: u64,

@@ -339,6 +339,18 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub bus_lanes: u32,
 
+    /// Cluster mode: bytes of one stream's records one partition's delivery holds in
+    /// memory; past it the stream's records wait in the partition (its other streams go on).
+    #[arg(long, env = "DS_BUS_STREAM_MEMORY", default_value_t = 8 << 20, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(65_536..))]
+    pub bus_stream_memory: u64,
+
+    /// Cluster mode: bytes one partition's delivery holds in memory over all its streams;
+    /// past it the partition's reading pauses until deliveries take them.
+    #[arg(long, env = "DS_BUS_PARTITION_MEMORY", default_value_t = 64 << 20, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(65_536..))]
+    pub bus_partition_memory: u64,
+
     /// Cluster mode: this instance's name on the dashboard (default: host name and port).
     #[arg(long, env = "DS_INSTANCE_NAME", value_name = "NAME")]
     pub instance_name: Option<String>,
@@ -424,15 +436,19 @@ impl Settings {
         }
     }
 
-    /// Cluster mode's settings, when `--bus` is set; `port`: the one this instance bound
-    /// (its default name is the host's name and this port).
+    /// Cluster mode's settings, when `--bus` is set; `port`: the one this instance bound.
+    /// Tenants see the instance's name ("Delivered by"): by default it is derived from the
+    /// host's name and this port without showing them (logged at start for the operator).
     pub fn bus_settings(&self, port: u16) -> Option<dataplane::bus::BusSettings> {
         let brokers = self.bus.clone()?;
         let instance = self.instance_name.clone().unwrap_or_else(|| {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "instance".into());
-            format!("{host}:{port}")
+            let address = format!("{host}:{port}");
+            let name = format!("instance-{}", &storage::tokens::token_hash(&address)[..8]);
+            tracing::info!(instance = %name, %address, "cluster mode: this instance's name");
+            name
         });
         Some(dataplane::bus::BusSettings {
             brokers,
@@ -444,6 +460,10 @@ impl Settings {
             session_timeout: self.bus_session_timeout,
             lanes: self.bus_lanes,
             instance,
+            memory: dataplane::bus::BusMemory {
+                stream_memory: self.bus_stream_memory,
+                partition_memory: self.bus_partition_memory,
+            },
         })
     }
 

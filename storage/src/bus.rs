@@ -25,19 +25,20 @@ pub struct StreamProgress {
     pub sending_until: Option<i64>,
 }
 
-/// Records and bytes counted since the last flush, per stream.
+/// Records and bytes one instance put on the bus since its last flush, per stream.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LagDelta {
     pub account_id: i64,
     pub accepted_records: i64,
     pub accepted_bytes: i64,
-    pub delivered_records: i64,
-    pub delivered_bytes: i64,
 }
 
 impl Db {
     /// A block of `stream_id`'s records from `partition` was acknowledged: its records up
-    /// to `next_offset` (exclusive) need not be delivered again.
+    /// to `next_offset` (exclusive) need not be delivered again. When that moves the
+    /// stream's progress on (a block delivered twice counts once), its `records` and
+    /// `bytes` come off the stream's lag, in the same transaction.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_bus_progress(
         &self,
         account_id: i64,
@@ -46,15 +47,18 @@ impl Db {
         partition: i32,
         next_offset: i64,
         instance: &str,
+        (records, bytes): (i64, i64),
     ) -> Result<(), DbError> {
-        sqlx::query(
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(
             "INSERT INTO bus_progress (stream_id, account_id, topic, bus_partition, next_offset, \
              instance, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (stream_id, topic, bus_partition) DO UPDATE SET \
-             next_offset = GREATEST(bus_progress.next_offset, excluded.next_offset), \
+             next_offset = excluded.next_offset, \
              sending_until = CASE WHEN bus_progress.sending_until > excluded.next_offset \
              THEN bus_progress.sending_until END, \
-             instance = excluded.instance, delivered_at = excluded.delivered_at",
+             instance = excluded.instance, delivered_at = excluded.delivered_at \
+             WHERE bus_progress.next_offset < excluded.next_offset",
         )
         .bind(stream_id)
         .bind(account_id)
@@ -63,8 +67,25 @@ impl Db {
         .bind(next_offset)
         .bind(instance)
         .bind(now_millis())
-        .execute(self.pool())
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if moved {
+            sqlx::query(
+                "INSERT INTO bus_lag (stream_id, account_id, delivered_records, delivered_bytes) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE SET \
+                 delivered_records = bus_lag.delivered_records + excluded.delivered_records, \
+                 delivered_bytes = bus_lag.delivered_bytes + excluded.delivered_bytes",
+            )
+            .bind(stream_id)
+            .bind(account_id)
+            .bind(records)
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,28 +166,24 @@ impl Db {
             .collect()
     }
 
-    /// Adds one instance's counts to the streams' totals (a stream deleted meanwhile has no
-    /// row to add to: its counts are dropped).
+    /// Adds one instance's accepted counts to the streams' totals (a stream deleted
+    /// meanwhile has no row to add to: its counts are dropped).
     pub async fn add_bus_lag(&self, deltas: &HashMap<i64, LagDelta>) -> Result<(), DbError> {
         // One transaction: a failed write is retried whole, never counted twice.
         let mut tx = self.pool().begin().await?;
         for (stream_id, delta) in deltas {
             sqlx::query(
-                "INSERT INTO bus_lag (stream_id, account_id, accepted_records, accepted_bytes, \
-                 delivered_records, delivered_bytes) \
-                 SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM streams WHERE id = $1 AND account_id = $2) \
+                "INSERT INTO bus_lag (stream_id, account_id, accepted_records, accepted_bytes) \
+                 SELECT $1, $2, $3, $4 \
+                 WHERE EXISTS (SELECT 1 FROM streams WHERE id = $1 AND account_id = $2) \
                  ON CONFLICT (stream_id) DO UPDATE SET \
                  accepted_records = bus_lag.accepted_records + excluded.accepted_records, \
-                 accepted_bytes = bus_lag.accepted_bytes + excluded.accepted_bytes, \
-                 delivered_records = bus_lag.delivered_records + excluded.delivered_records, \
-                 delivered_bytes = bus_lag.delivered_bytes + excluded.delivered_bytes",
+                 accepted_bytes = bus_lag.accepted_bytes + excluded.accepted_bytes",
             )
             .bind(stream_id)
             .bind(delta.account_id)
             .bind(delta.accepted_records)
             .bind(delta.accepted_bytes)
-            .bind(delta.delivered_records)
-            .bind(delta.delivered_bytes)
             .execute(&mut *tx)
             .await?;
         }
@@ -174,8 +191,10 @@ impl Db {
         Ok(())
     }
 
-    /// Every stream's bus lag (duplicates delivered after a failover can make a stream's
-    /// delivered count pass its accepted one: its lag is then 0).
+    /// Every stream's bus lag, over all accounts (operator-level: the engine's limits and
+    /// `/metrics`). An instance killed before it shared its last accepted counts (at most
+    /// 0.5 s of them) leaves a stream's delivered count above its accepted one: the lag is
+    /// then 0.
     pub async fn bus_lags(&self) -> Result<HashMap<i64, BusLag>, DbError> {
         let rows = sqlx::query(
             "SELECT stream_id, account_id, accepted_records - delivered_records AS records, \

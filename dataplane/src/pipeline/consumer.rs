@@ -9,13 +9,14 @@
 //! derived from its partition and offsets, and its time from its last record's: a re-sent
 //! block sealed at the same records keeps its id (same `X-Block-Id`, same S3 key).
 //!
-//! Fairness: lanes do not wait for each other. A stream whose endpoint is slow or down holds
-//! at most [`LANE_MAX_HELD`] bytes of its records in memory; past that its records are left
-//! in the partition (the commit stays below the first of them) while the partition's reading
-//! goes on for the other streams, and a catch-up reader of its own fetches them once the
-//! lane has room again. The partition's reading pauses only when all its lanes together
-//! hold [`PARTITION_MAX_HELD`] (many streams stuck at once), and ingest refuses a stream
-//! whose lag passed its limit.
+//! Fairness: lanes do not wait for each other. A stream whose endpoint is slow or down
+//! fills its lane up to `--bus-stream-memory` bytes; then the lane keeps only the block
+//! being delivered and lets go of the rest, which stays in the partition with the stream's
+//! next records (the commit stays below the first of them) while the partition's reading goes
+//! on for the other streams; a catch-up reader of its own fetches them once that block was
+//! taken. The partition's reading pauses only when its lanes together hold
+//! `--bus-partition-memory` (many streams slow at once), and ingest refuses a stream whose
+//! lag passed its limit.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -42,12 +43,6 @@ use super::stats::StreamLabels;
 use super::worker::AttemptRecorder;
 use crate::bus::BusSettings;
 
-/// Bytes of one stream's records a partition's lane holds (open, sealed and in-flight
-/// blocks); past it the stream's next records wait in the partition for a catch-up reader.
-pub const LANE_MAX_HELD: u64 = 8 << 20;
-/// Bytes all of a partition's lanes hold before its reading pauses until deliveries take
-/// them.
-pub const PARTITION_MAX_HELD: u64 = 64 << 20;
 /// Catch-up records on their way to the member: a reader waits for room (its own bound).
 const CATCH_UP_QUEUE: usize = 64;
 /// How long a new owner waits for this instance's own deliveries from an earlier ownership
@@ -61,7 +56,7 @@ enum Membership {
     Revoked(Vec<i32>),
 }
 
-pub struct GroupEvents(mpsc::UnboundedSender<Membership>);
+struct GroupEvents(mpsc::UnboundedSender<Membership>);
 
 impl ClientContext for GroupEvents {}
 
@@ -124,6 +119,7 @@ pub(super) fn start(pipeline: Pipeline, bus: &BusSettings) -> Result<(), String>
         catch_up_config,
         catch_up_sender,
         next_reader: 0,
+        bounds: bus.memory,
     };
     tokio::spawn(member.run(consumer, membership, acks, catch_ups));
     Ok(())
@@ -149,7 +145,7 @@ impl Held {
     }
 }
 
-/// A lane that reached [`LANE_MAX_HELD`]: its records from `from` on were left in the
+/// A lane that reached its memory bound: its records from `from` on were left in the
 /// partition (the main reading passed them, up to `until`, exclusive).
 struct Behind {
     from: i64,
@@ -200,6 +196,19 @@ struct Lane {
 }
 
 impl Lane {
+    /// Lets go of every block but the one being delivered; returns their messages, oldest
+    /// first.
+    fn shed(&mut self) -> Vec<Held> {
+        let mut shed: Vec<Held> = self.sealed.drain(..).flatten().collect();
+        shed.append(&mut self.open);
+        self.open_records = 0;
+        self.open_bytes = 0;
+        self.opened_at = None;
+        let bytes: u64 = shed.iter().map(|h| h.body.len() as u64).sum();
+        self.held_bytes = self.held_bytes.saturating_sub(bytes);
+        shed
+    }
+
     fn seal(&mut self) {
         if !self.open.is_empty() {
             self.sealed.push_back(std::mem::take(&mut self.open));
@@ -276,6 +285,7 @@ struct Member {
     catch_up_config: ClientConfig,
     catch_up_sender: mpsc::Sender<CatchUp>,
     next_reader: u64,
+    bounds: crate::bus::BusMemory,
 }
 
 impl Member {
@@ -410,21 +420,70 @@ impl Member {
             behind.until.store(offset + 1, Ordering::Relaxed);
             return;
         }
-        if lane.held_bytes >= LANE_MAX_HELD {
-            tracing::info!(
-                partition,
-                stream_id,
-                offset,
-                "bus: a stream's lane is full; its next records wait in the partition"
-            );
-            lane.behind = Some(Behind {
-                from: offset,
-                until: Arc::new(AtomicI64::new(offset + 1)),
-                reader: None,
-            });
+        if lane.held_bytes >= self.bounds.stream_memory {
+            self.fall_behind(consumer, partition, stream_id, offset, offset + 1);
             return;
         }
         self.hold(consumer, partition, stream_id, Held::of(message), budget);
+    }
+
+    /// The lane is full: it keeps the block being delivered and lets go of the rest, which
+    /// a catch-up reader fetches again from the partition, with the stream's records from
+    /// `next` (exclusive of `until`) that the main reading passes meanwhile.
+    fn fall_behind(
+        &mut self,
+        consumer: &StreamConsumer<GroupEvents>,
+        partition: i32,
+        stream_id: i64,
+        next: i64,
+        until: i64,
+    ) {
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        let Some(lane) = owned.lanes.get_mut(&stream_id) else {
+            return;
+        };
+        let shed = lane.shed();
+        let from = shed.first().map_or(next, |h| h.offset);
+        for held in &shed {
+            owned.unacked.remove(&held.offset);
+            owned.held_bytes = owned.held_bytes.saturating_sub(held.body.len() as u64);
+        }
+        match lane.behind.as_mut() {
+            Some(behind) => {
+                behind.stop_reader();
+                behind.from = from;
+            }
+            None => {
+                tracing::info!(
+                    partition,
+                    stream_id,
+                    from,
+                    "bus: a stream's lane is full; its records wait in the partition"
+                );
+                lane.behind = Some(Behind {
+                    from,
+                    until: Arc::new(AtomicI64::new(until)),
+                    reader: None,
+                });
+            }
+        }
+        self.resume_if_room(consumer, partition);
+        self.commit(consumer, partition);
+    }
+
+    /// Resumes a paused partition once its lanes hold less than half their bound.
+    fn resume_if_room(&mut self, consumer: &StreamConsumer<GroupEvents>, partition: i32) {
+        let Some(owned) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        if owned.paused && owned.held_bytes < self.bounds.partition_memory / 2 {
+            owned.paused = false;
+            if let Err(e) = consumer.resume(&self.one(partition, Offset::Invalid)) {
+                tracing::warn!(partition, error = %e, "bus: cannot resume a partition");
+            }
+        }
     }
 
     /// Takes a message into its lane: held (the commit stays below it) until its block is
@@ -456,7 +515,7 @@ impl Member {
             progress.sending_until = None;
             lane.seal();
         }
-        if owned.held_bytes >= PARTITION_MAX_HELD && !owned.paused {
+        if owned.held_bytes >= self.bounds.partition_memory && !owned.paused {
             owned.paused = true;
             if let Err(e) = consumer.pause(&self.one(partition, Offset::Invalid)) {
                 tracing::warn!(partition, error = %e, "bus: cannot pause a partition");
@@ -473,7 +532,7 @@ impl Member {
         let Some(lane) = owned.lanes.get_mut(&stream_id) else {
             return;
         };
-        let room = lane.held_bytes < LANE_MAX_HELD / 2;
+        let room = lane.held_bytes < self.bounds.stream_memory / 2;
         let Some(behind) = lane.behind.as_mut().filter(|b| b.reader.is_none() && room) else {
             return;
         };
@@ -518,7 +577,7 @@ impl Member {
         else {
             return;
         };
-        let full = lane.held_bytes >= LANE_MAX_HELD;
+        let full = lane.held_bytes >= self.bounds.stream_memory;
         let Some(behind) = lane
             .behind
             .as_mut()
@@ -536,8 +595,8 @@ impl Member {
                 };
                 if full {
                     // Full again: the reader stops; the next acknowledgement starts another.
-                    behind.from = held.offset;
-                    behind.stop_reader();
+                    let until = behind.until.load(Ordering::Relaxed);
+                    self.fall_behind(consumer, partition, stream_id, held.offset, until);
                     return;
                 }
                 behind.from = held.offset + 1;
@@ -659,12 +718,7 @@ impl Member {
                 owned.lanes.remove(&acked.stream_id);
             }
         }
-        if owned.paused && owned.held_bytes < PARTITION_MAX_HELD / 2 {
-            owned.paused = false;
-            if let Err(e) = consumer.resume(&self.one(acked.partition, Offset::Invalid)) {
-                tracing::warn!(partition = acked.partition, error = %e, "bus: cannot resume a partition");
-            }
-        }
+        self.resume_if_room(consumer, acked.partition);
         self.commit(consumer, acked.partition);
         self.deliver_next(acked.partition, acked.stream_id);
         self.catch_up_if_room(acked.partition, acked.stream_id);
@@ -898,6 +952,9 @@ async fn deliver_until_taken(
     let mut attempt = 0;
     // A stream deleted meanwhile has nothing more to deliver.
     while let Some(stream) = pipeline.bus_stream(labels.stream_id) {
+        if *revoked.borrow() {
+            return false;
+        }
         let wait = match stream.sink {
             // Settings that cannot make an endpoint (shown on the stream): wait for a fix.
             None => Duration::from_secs(1),
@@ -917,13 +974,13 @@ async fn deliver_until_taken(
                                 acked.partition,
                                 next_offset,
                                 instance,
+                                (block.records as i64, acked.bytes as i64),
                             )
                             .await
                         {
                             tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
                         }
                         recorder.delivered(block);
-                        pipeline.count_bus_delivered(labels, block.records, acked.bytes);
                         return true;
                     }
                     Err(DeliveryError::Retryable { retry_after, .. }) => {

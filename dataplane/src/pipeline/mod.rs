@@ -28,7 +28,6 @@ use storage::{Db, DbError};
 
 use crate::bus::{Bus, BusError, BusSettings};
 
-pub use consumer::LANE_MAX_HELD;
 pub use spool::{Spool, append_all};
 use stats::{Stats, StreamLabels};
 use worker::StreamWorker;
@@ -121,7 +120,7 @@ impl Pipeline {
     pub async fn start(
         db: Db,
         secrets: SecretBox,
-        settings: PipelineSettings,
+        mut settings: PipelineSettings,
         clients: Clients,
     ) -> Result<Pipeline, StartError> {
         // The free-disk floor is measured here, before any stream has a spool.
@@ -132,6 +131,11 @@ impl Pipeline {
             Some(bus) => Some(Bus::connect(bus.clone()).await?),
             None => None,
         };
+        if bus.is_some() {
+            // A record must fit in one message on the bus.
+            let bound = &mut settings.bounds.record_bytes;
+            *bound = (*bound).min(crate::bus::MAX_MESSAGE_BYTES);
+        }
         let stats = Arc::new(Stats::default());
         stats::spawn_writer(stats.clone(), db.clone(), settings.delivery_log_retention);
         let pipeline = Pipeline {
@@ -248,12 +252,8 @@ impl Pipeline {
             .unwrap_or_else(|p| p.into_inner());
         if let Some(own) = counts.get(&stream_id) {
             lag.account_id = own.account_id;
-            lag.records = lag
-                .records
-                .saturating_add_signed(own.accepted_records - own.delivered_records);
-            lag.bytes = lag
-                .bytes
-                .saturating_add_signed(own.accepted_bytes - own.delivered_bytes);
+            lag.records = lag.records.saturating_add(own.accepted_records as u64);
+            lag.bytes = lag.bytes.saturating_add(own.accepted_bytes as u64);
         }
         lag
     }
@@ -271,7 +271,8 @@ impl Pipeline {
             .sum()
     }
 
-    fn count_bus(&self, labels: StreamLabels, add: impl FnOnce(&mut LagDelta)) {
+    /// Ingest put these records on the bus.
+    pub fn count_bus_accepted(&self, labels: StreamLabels, records: usize, bytes: usize) {
         let mut counts = self
             .inner
             .bus_counts
@@ -279,22 +280,8 @@ impl Pipeline {
             .unwrap_or_else(|p| p.into_inner());
         let delta = counts.entry(labels.stream_id).or_default();
         delta.account_id = labels.account_id;
-        add(delta);
-    }
-
-    /// Ingest put these records on the bus.
-    pub fn count_bus_accepted(&self, labels: StreamLabels, records: usize, bytes: usize) {
-        self.count_bus(labels, |d| {
-            d.accepted_records += records as i64;
-            d.accepted_bytes += bytes as i64;
-        });
-    }
-
-    fn count_bus_delivered(&self, labels: StreamLabels, records: usize, bytes: u64) {
-        self.count_bus(labels, |d| {
-            d.delivered_records += records as i64;
-            d.delivered_bytes += bytes as i64;
-        });
+        delta.accepted_records += records as i64;
+        delta.accepted_bytes += bytes as i64;
     }
 
     /// Adds this instance's bus counts to the shared totals and reads every stream's lag
@@ -322,8 +309,6 @@ impl Pipeline {
                     kept.account_id = delta.account_id;
                     kept.accepted_records += delta.accepted_records;
                     kept.accepted_bytes += delta.accepted_bytes;
-                    kept.delivered_records += delta.delivered_records;
-                    kept.delivered_bytes += delta.delivered_bytes;
                 }
                 continue;
             }
@@ -463,7 +448,17 @@ impl Pipeline {
         } else {
             Vec::new()
         };
-        self.inner.stats.encode(&depths, &bus_lags)
+        let active = if self.inner.bus.is_some() {
+            let streams = self
+                .inner
+                .bus_streams
+                .read()
+                .unwrap_or_else(|p| p.into_inner());
+            streams.values().filter(|s| s.sink.is_some()).count()
+        } else {
+            depths.len()
+        };
+        self.inner.stats.encode(active, &depths, &bus_lags)
     }
 
     pub fn routes(&self, account_id: i64) -> Option<Arc<AccountRoutes>> {

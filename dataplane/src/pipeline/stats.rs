@@ -406,12 +406,12 @@ impl Stats {
     /// gauges) as of now.
     pub fn encode(
         &self,
+        active_streams: usize,
         spools: &[(StreamLabels, SpoolDepth)],
         bus_lags: &[(StreamLabels, BusLag)],
     ) -> String {
         let _one_scrape = self.scraping.lock().unwrap_or_else(|p| p.into_inner());
-        self.active_streams
-            .set((spools.len() + bus_lags.len()) as i64);
+        self.active_streams.set(active_streams as i64);
         // Streams that stopped leave the gauges.
         self.spool_bytes.clear();
         self.spool_blocks.clear();
