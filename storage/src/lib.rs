@@ -10,7 +10,7 @@
 //! delivery, totals, engine errors) and [`telemetry`] (minute counts, delivery log);
 //! [`notify`] tells the other instances on one PostgreSQL that a configuration changed,
 //! [`limits`] keeps the sign-in limiter's counts where they all see them, and [`bus`] each
-//! stream's delivery progress and lag in cluster mode.
+//! stream's delivery progress and lag, and each account's edge counts, in cluster mode.
 
 pub mod activity;
 pub mod api_tokens;
