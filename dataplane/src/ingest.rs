@@ -335,20 +335,12 @@ pub async fn accept(
     let has_records = chunks.values().any(|c| !c.records.is_empty());
     let account_spool: u64 = routes.spools.values().map(|s| s.bytes()).sum();
     if has_records && account_spool >= bounds.account_spool_bytes {
-        tracing::warn!(
+        return Err(account_full(
+            pipeline,
+            source,
             account_id,
             account_spool,
-            "account spool limit: ingest refused"
-        );
-        count_refused(pipeline, source, answer.accepted);
-        return Err(Refusal::later(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "this account's streams hold {account_spool} bytes waiting for their endpoints, \
-                 the most the server allows (--account-spool-max-bytes {}): retry later",
-                bounds.account_spool_bytes
-            ),
-            5,
+            &answer,
         ));
     }
     // All or nothing: a full spool refuses the whole request, so a retry duplicates nothing.
@@ -364,7 +356,6 @@ pub async fn accept(
             5,
         ));
     }
-    let stats = pipeline.stats();
     // Streams in id order: the order append_all locks their spools in.
     let mut taken: Vec<(i64, std::sync::Arc<crate::pipeline::Spool>, StreamChunk)> = chunks
         .into_iter()
@@ -396,18 +387,55 @@ pub async fn accept(
             ));
         }
     };
-    for (stream_id, _, chunk) in taken {
+    let taken = taken
+        .iter()
+        .map(|(stream_id, _, chunk)| (*stream_id, chunk));
+    count_taken(pipeline, account_id, source, &answer, taken);
+    Ok(answer)
+}
+
+/// Counts a batch once it was taken (spooled or on the bus): a refused request's retry is
+/// not counted twice.
+fn count_taken<'a>(
+    pipeline: &Pipeline,
+    account_id: i64,
+    source: DataSource,
+    answer: &IngestAnswer,
+    taken: impl Iterator<Item = (i64, &'a StreamChunk)>,
+) {
+    let stats = pipeline.stats();
+    for (stream_id, chunk) in taken {
         let labels = StreamLabels {
             account_id,
             stream_id,
         };
-        // Counted once taken: a refused request's retry is not counted twice.
         stats.stream_received(&labels, chunk.received, chunk.sampled_out);
     }
     if source.has_hosts() {
         stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
     }
-    Ok(answer)
+}
+
+/// The account holds `waiting` bytes for its endpoints (in its spools, or on the bus), the
+/// most `--account-spool-max-bytes` allows: 429 until they catch up.
+fn account_full(
+    pipeline: &Pipeline,
+    source: DataSource,
+    account_id: i64,
+    waiting: u64,
+    answer: &IngestAnswer,
+) -> Refusal {
+    tracing::warn!(account_id, waiting, "account spool limit: ingest refused");
+    count_refused(pipeline, source, answer.accepted);
+    Refusal::later(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "this account's streams hold {waiting} bytes waiting for their endpoints, the \
+             most the server allows (--account-spool-max-bytes {}): retry later",
+            pipeline.bounds().account_spool_bytes
+        ),
+        5,
+    )
 }
 
 /// Cluster mode's end of [`accept`]: the batch's records go to the bus, each stream's in
@@ -433,20 +461,12 @@ async fn to_bus(
     let has_records = taken.iter().any(|(_, c)| !c.records.is_empty());
     let account_lag = pipeline.bus_account_lag_bytes(account_id);
     if has_records && account_lag >= bounds.account_spool_bytes {
-        tracing::warn!(
+        return Err(account_full(
+            pipeline,
+            source,
             account_id,
             account_lag,
-            "account bus lag limit: ingest refused"
-        );
-        count_refused(pipeline, source, answer.accepted);
-        return Err(Refusal::later(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "this account's streams have {account_lag} bytes on the bus waiting for their \
-                 endpoints, the most the server allows (--account-spool-max-bytes {}): retry later",
-                bounds.account_spool_bytes
-            ),
-            5,
+            &answer,
         ));
     }
     if let Some((full, _)) = taken.iter().find(|(id, chunk)| {
@@ -508,17 +528,8 @@ async fn to_bus(
             1,
         ));
     }
-    let stats = pipeline.stats();
-    for (stream_id, chunk) in &taken {
-        let labels = StreamLabels {
-            account_id,
-            stream_id: *stream_id,
-        };
-        stats.stream_received(&labels, chunk.received, chunk.sampled_out);
-    }
-    if source.has_hosts() {
-        stats.ingest_request(answer.accepted, answer.rejected_count, answer.unknown_host);
-    }
+    let taken = taken.iter().map(|(stream_id, chunk)| (*stream_id, chunk));
+    count_taken(pipeline, account_id, source, &answer, taken);
     Ok(answer)
 }
 

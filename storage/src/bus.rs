@@ -25,6 +25,16 @@ pub struct StreamProgress {
     pub sending_until: Option<i64>,
 }
 
+/// One stream's records in one partition of a bus topic, delivered by `instance`.
+#[derive(Clone, Copy, Debug)]
+pub struct BusLane<'a> {
+    pub account_id: i64,
+    pub stream_id: i64,
+    pub topic: &'a str,
+    pub partition: i32,
+    pub instance: &'a str,
+}
+
 /// Records and bytes one instance put on the bus since its last flush, per stream.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LagDelta {
@@ -38,16 +48,12 @@ impl Db {
     /// to `next_offset` (exclusive) need not be delivered again. When that moves the
     /// stream's progress on (a block delivered twice counts once), its `records` and
     /// `bytes` come off the stream's lag, in the same transaction.
-    #[allow(clippy::too_many_arguments)]
     pub async fn record_bus_progress(
         &self,
-        account_id: i64,
-        stream_id: i64,
-        topic: &str,
-        partition: i32,
+        lane: &BusLane<'_>,
         next_offset: i64,
-        instance: &str,
-        (records, bytes): (i64, i64),
+        records: i64,
+        bytes: i64,
     ) -> Result<(), DbError> {
         let mut tx = self.pool().begin().await?;
         let moved = sqlx::query(
@@ -60,12 +66,12 @@ impl Db {
              instance = excluded.instance, delivered_at = excluded.delivered_at \
              WHERE bus_progress.next_offset < excluded.next_offset",
         )
-        .bind(stream_id)
-        .bind(account_id)
-        .bind(topic)
-        .bind(partition)
+        .bind(lane.stream_id)
+        .bind(lane.account_id)
+        .bind(lane.topic)
+        .bind(lane.partition)
         .bind(next_offset)
-        .bind(instance)
+        .bind(lane.instance)
         .bind(now_millis())
         .execute(&mut *tx)
         .await?
@@ -78,8 +84,8 @@ impl Db {
                  delivered_records = bus_lag.delivered_records + excluded.delivered_records, \
                  delivered_bytes = bus_lag.delivered_bytes + excluded.delivered_bytes",
             )
-            .bind(stream_id)
-            .bind(account_id)
+            .bind(lane.stream_id)
+            .bind(lane.account_id)
             .bind(records)
             .bind(bytes)
             .execute(&mut *tx)
@@ -93,12 +99,8 @@ impl Db {
     /// being sent (before its first attempt).
     pub async fn record_bus_sending(
         &self,
-        account_id: i64,
-        stream_id: i64,
-        topic: &str,
-        partition: i32,
+        lane: &BusLane<'_>,
         sending_until: i64,
-        instance: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO bus_progress (stream_id, account_id, topic, bus_partition, next_offset, \
@@ -106,12 +108,12 @@ impl Db {
              ON CONFLICT (stream_id, topic, bus_partition) DO UPDATE SET \
              sending_until = excluded.sending_until",
         )
-        .bind(stream_id)
-        .bind(account_id)
-        .bind(topic)
-        .bind(partition)
+        .bind(lane.stream_id)
+        .bind(lane.account_id)
+        .bind(lane.topic)
+        .bind(lane.partition)
         .bind(sending_until)
-        .bind(instance)
+        .bind(lane.instance)
         .execute(self.pool())
         .await?;
         Ok(())

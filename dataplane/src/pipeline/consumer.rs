@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 use model::endpoints::BlockBudget;
 use model::endpoints::sink::{DeliveryError, OutgoingBlock};
-use storage::bus::StreamProgress;
+use storage::bus::{BusLane, StreamProgress};
 
 use super::Pipeline;
 use super::retry::RetryPolicy;
@@ -932,20 +932,16 @@ async fn deliver_until_taken(
     let (topic, instance) = pipeline
         .bus_settings()
         .map_or(("", ""), |b| (b.topic.as_str(), b.instance.as_str()));
+    let lane = BusLane {
+        account_id: labels.account_id,
+        stream_id: labels.stream_id,
+        topic,
+        partition: acked.partition,
+        instance,
+    };
     // Where this block ends, for a next owner to re-form it the same (best effort: without
     // it a re-sent block may be cut elsewhere and get another id).
-    if let Err(e) = inner
-        .db
-        .record_bus_sending(
-            labels.account_id,
-            labels.stream_id,
-            topic,
-            acked.partition,
-            next_offset,
-            instance,
-        )
-        .await
-    {
+    if let Err(e) = inner.db.record_bus_sending(&lane, next_offset).await {
         tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: the block being sent not recorded");
     }
     let mut recorder = AttemptRecorder::new(inner.db.clone(), inner.stats.clone(), labels);
@@ -965,19 +961,12 @@ async fn deliver_until_taken(
                 recorder.heard(block, attempt, &outcome, started.elapsed());
                 match outcome {
                     Ok(_) => {
-                        if let Err(e) = inner
+                        let (records, bytes) = (block.records as i64, acked.bytes as i64);
+                        let progress = inner
                             .db
-                            .record_bus_progress(
-                                labels.account_id,
-                                labels.stream_id,
-                                topic,
-                                acked.partition,
-                                next_offset,
-                                instance,
-                                (block.records as i64, acked.bytes as i64),
-                            )
-                            .await
-                        {
+                            .record_bus_progress(&lane, next_offset, records, bytes)
+                            .await;
+                        if let Err(e) = progress {
                             tracing::warn!(stream_id = labels.stream_id, error = %e, "bus: progress not written (a failover re-sends this block)");
                         }
                         recorder.delivered(block);
